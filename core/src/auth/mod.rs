@@ -1,0 +1,17 @@
+//! Accounts, passwords, sessions, tokens and login throttling.
+
+mod external;
+mod password;
+mod principal;
+mod service;
+mod settings;
+mod throttle;
+mod token;
+
+pub use external::ExternalAuthenticator;
+pub use password::PasswordHasher;
+pub use principal::{AuthVia, Principal, Role};
+pub use service::{AuthService, LoginOutcome};
+pub(crate) use service::{revoke_all, revoke_except};
+pub use settings::{Argon2Settings, AuthSettings, ThrottleSettings};
+pub use token::{Claims, TokenIssuer};

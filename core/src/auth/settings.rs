@@ -1,0 +1,53 @@
+//! Tunables of authentication, set from the server configuration.
+
+/// Login throttling per (username, client address).
+#[derive(Clone, Debug)]
+pub struct ThrottleSettings {
+    /// Failures within the window that start a lock.
+    pub max_failures: u32,
+    /// Length of the counting window, seconds.
+    pub window_secs: i64,
+    /// Length of a lock, seconds.
+    pub lock_secs: i64,
+}
+
+/// argon2id cost parameters (OWASP's minimum by default).
+#[derive(Clone, Debug)]
+pub struct Argon2Settings {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+/// Everything authentication needs.
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    /// Key that signs bearer tokens (HS256).
+    pub jwt_secret: Vec<u8>,
+    /// Lifetime of one token, seconds; browsers get a fresh one while the session lives.
+    pub token_ttl_secs: i64,
+    /// Absolute lifetime of a session, seconds.
+    pub session_ttl_secs: i64,
+    /// Throttling.
+    pub throttle: ThrottleSettings,
+    /// Password hashing cost.
+    pub argon2: Argon2Settings,
+    /// Minimum password length for local accounts.
+    pub min_password_len: usize,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            jwt_secret: Vec::new(),
+            token_ttl_secs: 3600,
+            session_ttl_secs: 12 * 3600,
+            throttle: ThrottleSettings { max_failures: 5, window_secs: 900, lock_secs: 900 },
+            argon2: Argon2Settings { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 },
+            min_password_len: 8,
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The database handle: connecting (with the SQLite settings a server needs), migrating, and
+//! write transactions that serialise where correctness needs it.
+//!
+//! SQLite allows one writer at a time; rather than let concurrent writers fail with
+//! `SQLITE_BUSY`, every write transaction of this process takes one async mutex first.
+//! PostgreSQL runs writers concurrently; an operation that needs a total order (the audit chain,
+//! login throttling) calls [`WriteTx::serialize`], which takes a transaction-scoped advisory
+//! lock, so the order also holds across server replicas.
+
+use crate::error::{CoreError, CoreResult};
+use crate::events::{Event, EventBus};
+use hpcb_migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    Statement, TransactionTrait,
+};
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// Advisory-lock key for everything that must be totally ordered (audit appends).
+const SERIAL_LOCK_KEY: i64 = 0x6870_6362_0001;
+
+/// Connection settings the server passes in from its configuration.
+#[derive(Clone, Debug)]
+pub struct DbOptions {
+    /// `sqlite://path?mode=rwc` or `postgres://…`.
+    pub url: String,
+    /// Upper bound of pooled connections.
+    pub max_connections: u32,
+    /// How long to wait for a connection (and for SQLite's write lock held by another process).
+    pub acquire_timeout: Duration,
+}
+
+/// A connected, migrated database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+    write_lock: Arc<Mutex<()>>,
+    bus: Option<Arc<dyn EventBusDebug>>,
+}
+
+/// `EventBus` plus `Debug`, so `Db` can derive `Debug`.
+trait EventBusDebug: EventBus + std::fmt::Debug {}
+impl<T: EventBus + std::fmt::Debug> EventBusDebug for T {}
+
+impl Db {
+    /// Connects without migrating.
+    pub async fn connect(opts: &DbOptions) -> CoreResult<Db> {
+        let mut co = ConnectOptions::new(opts.url.clone());
+        co.max_connections(opts.max_connections)
+            .min_connections(1)
+            .acquire_timeout(opts.acquire_timeout)
+            .connect_timeout(opts.acquire_timeout)
+            .sqlx_logging(false);
+        let busy = opts.acquire_timeout;
+        co.map_sqlx_sqlite_opts(move |o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(busy)
+                .create_if_missing(true)
+        });
+        let conn = Database::connect(co)
+            .await
+            .map_err(|e| CoreError::Internal(format!("cannot connect to the database: {e}")))?;
+        Ok(Db { conn, write_lock: Arc::new(Mutex::new(())), bus: None })
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> CoreResult<()> {
+        Migrator::up(&self.conn, None).await?;
+        Ok(())
+    }
+
+    /// Attaches the bus that committed events are published on.
+    pub fn with_bus<B: EventBus + std::fmt::Debug>(mut self, bus: Arc<B>) -> Db {
+        self.bus = Some(bus);
+        self
+    }
+
+    /// The pooled connection, for reads.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Checks that the database answers; used by `/readyz`.
+    pub async fn ping(&self) -> CoreResult<()> {
+        self.conn.ping().await?;
+        Ok(())
+    }
+
+    /// Starts a write transaction (see the module docs for how writers are ordered).
+    pub async fn begin_write(&self) -> CoreResult<WriteTx> {
+        let guard = match self.backend() {
+            DatabaseBackend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
+            _ => None,
+        };
+        let tx = self.conn.begin().await?;
+        Ok(WriteTx { tx, _guard: guard, serialized: false, events: Vec::new(), bus: self.bus.clone() })
+    }
+}
+
+/// A write transaction. Dereferences to sea-orm's transaction for queries; events queued with
+/// [`publish_after_commit`](Self::publish_after_commit) go out only if `commit` succeeds.
+pub struct WriteTx {
+    tx: DatabaseTransaction,
+    _guard: Option<OwnedMutexGuard<()>>,
+    serialized: bool,
+    events: Vec<Event>,
+    bus: Option<Arc<dyn EventBusDebug>>,
+}
+
+impl Deref for WriteTx {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+}
+
+impl WriteTx {
+    /// Makes this transaction wait for, and then exclude, every other serialised transaction
+    /// until it ends. Idempotent.
+    pub async fn serialize(&mut self) -> CoreResult<()> {
+        if self.serialized {
+            return Ok(());
+        }
+        if self.tx.get_database_backend() == DatabaseBackend::Postgres {
+            self.tx
+                .execute(Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    "SELECT pg_advisory_xact_lock($1)",
+                    [SERIAL_LOCK_KEY.into()],
+                ))
+                .await?;
+        }
+        self.serialized = true;
+        Ok(())
+    }
+
+    /// Queues an event to publish once the transaction has committed.
+    pub fn publish_after_commit(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    /// Commits, then publishes the queued events.
+    pub async fn commit(self) -> CoreResult<()> {
+        let WriteTx { tx, _guard, events, bus, .. } = self;
+        tx.commit().await?;
+        drop(_guard);
+        if let Some(bus) = bus {
+            for e in events {
+                bus.publish(e);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,88 @@
+//! The bundle of services the server builds once and every entry point (GraphQL, REST, CLI,
+//! background jobs) shares.
+
+use crate::audit::AuditService;
+use crate::auth::{AuthService, AuthSettings, ExternalAuthenticator, PasswordHasher, Role, TokenIssuer};
+use crate::clock::Clock;
+use crate::context::{Actor, RequestMeta};
+use crate::db::Db;
+use crate::error::CoreResult;
+use crate::events::{EventBus, InProcessBus};
+use crate::metrics::Metrics;
+use crate::rates::RateService;
+use crate::users::UserService;
+use hpcb_entities::Currency;
+use std::sync::Arc;
+
+/// What the services need from configuration.
+#[derive(Clone, Debug)]
+pub struct ServicesConfig {
+    /// Authentication settings, including the token key.
+    pub auth: AuthSettings,
+    /// HMAC key of the audit chain; kept outside the database.
+    pub audit_key: Vec<u8>,
+    /// Currency of rates entered without one.
+    pub default_currency: Currency,
+}
+
+/// Every core service, wired once.
+#[derive(Clone)]
+pub struct Services {
+    /// The database.
+    pub db: Db,
+    /// Login, logout, authentication.
+    pub auth: AuthService,
+    /// Accounts.
+    pub users: UserService,
+    /// Rates and tier overrides.
+    pub rates: RateService,
+    /// The audit log.
+    pub audit: AuditService,
+    /// Metrics registry.
+    pub metrics: Metrics,
+    /// Where committed events go.
+    pub bus: Arc<dyn EventBus>,
+    /// The clock every service uses.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Services {
+    /// Wires the services over a connected, migrated database.
+    pub fn new(
+        db: Db,
+        config: ServicesConfig,
+        clock: Arc<dyn Clock>,
+        external: Option<Arc<dyn ExternalAuthenticator>>,
+    ) -> CoreResult<Services> {
+        let bus = Arc::new(InProcessBus::new(1024));
+        let db = db.with_bus(bus.clone());
+        let metrics = Metrics::new();
+        let settings = Arc::new(config.auth);
+        let hasher = PasswordHasher::new(&settings.argon2)?;
+        let tokens = TokenIssuer::new(&settings.jwt_secret)?;
+        let audit = AuditService::new(db.clone(), config.audit_key, clock.clone(), metrics.clone());
+        let auth = AuthService::new(
+            db.clone(),
+            settings.clone(),
+            hasher.clone(),
+            tokens,
+            audit.clone(),
+            clock.clone(),
+            metrics.clone(),
+            external,
+        );
+        let users = UserService::new(db.clone(), hasher, audit.clone(), clock.clone(), settings);
+        let rates = RateService::new(db.clone(), audit.clone(), clock.clone(), config.default_currency);
+        Ok(Services { db, auth, users, rates, audit, metrics, bus, clock })
+    }
+
+    /// Creates the `admin` account with `password` unless an account of that name exists;
+    /// returns whether it was created.
+    pub async fn bootstrap_admin(&self, password: &str) -> CoreResult<bool> {
+        if self.users.find("admin").await?.is_some() {
+            return Ok(false);
+        }
+        self.users.create(Actor::System("bootstrap"), &RequestMeta::cli(), "admin", password, Role::Admin).await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,27 @@
+//! Schema migrations. This crate deliberately does not import `hpcb-entities`: an old migration
+//! must keep creating exactly what it created when it was written, whatever the entities
+//! become later. Migrations run on every server start and through `hpc-billing migrate`.
+
+#![expect(elided_lifetimes_in_paths, reason = "MigrationTrait is an async_trait; its signatures must elide SchemaManager's lifetime")]
+
+use sea_orm_migration::prelude::*;
+
+pub use sea_orm_migration::MigratorTrait;
+
+mod m20261101_000001_accounts;
+mod m20261101_000002_audit;
+mod m20261101_000003_rates;
+
+/// The ordered list of migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261101_000001_accounts::Migration),
+            Box::new(m20261101_000002_audit::Migration),
+            Box::new(m20261101_000003_rates::Migration),
+        ]
+    }
+}

@@ -1,0 +1,89 @@
+//! The GraphQL contract of hpc-billing.
+//!
+//! The schema is built here without any HTTP concerns: the server attaches the caller (a
+//! [`Caller`]) and the request metadata per request and serves the result over axum. Resolvers
+//! are thin: they take the caller and the services from the context, call one core service
+//! function, and map the result. Every error leaves through [`ApiError`], which assigns the
+//! stable `extensions.code` (see `error.rs` for the table).
+
+mod accounts;
+mod audit;
+mod context;
+mod error;
+mod rates;
+mod scalars;
+
+pub use context::{Caller, CookiePolicy, SessionCookies};
+pub use error::{core_to_graphql, ApiError, ErrorCode};
+
+use async_graphql::{MergedObject, MergedSubscription, Schema};
+use hpcb_core::Services;
+
+/// Root query type.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(accounts::AccountQuery, rates::RateQuery, audit::AuditQuery);
+
+/// Root mutation type.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(accounts::AccountMutation, rates::RateMutation);
+
+/// Root subscription type.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(audit::AuditSubscription);
+
+/// The executable schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// Limits that protect the server from hostile queries.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Deepest selection nesting allowed.
+    pub depth: usize,
+    /// Highest total complexity (one per field by default).
+    pub complexity: usize,
+    /// Whether `__schema` / `__type` introspection is answered.
+    pub introspection: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { depth: 12, complexity: 1000, introspection: true }
+    }
+}
+
+/// Builds the schema with the services and cookie policy attached.
+pub fn build(services: Services, cookies: CookiePolicy, limits: &Limits) -> AppSchema {
+    let mut b = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
+        .data(services)
+        .data(cookies)
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(16);
+    if !limits.introspection {
+        b = b.disable_introspection();
+    }
+    b.finish()
+}
+
+/// The schema in SDL, as committed in `schema/schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default()).finish().sdl()
+}
+
+/// Gives every error of a response an `extensions.code`: errors raised by our resolvers already
+/// carry one; errors the GraphQL library raises get `GRAPHQL_VALIDATION_FAILED` when the
+/// document as a whole was refused (parsing, validation, limits: no path) and `BAD_USER_INPUT`
+/// when one field's arguments could not be read (with a path).
+pub fn ensure_error_codes(resp: &mut async_graphql::Response) {
+    for err in &mut resp.errors {
+        let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+        if !has_code {
+            let code = if err.path.is_empty() { ErrorCode::GraphqlValidationFailed } else { ErrorCode::BadUserInput };
+            err.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Building and running the application: the one seam between configuration and a serving
+//! process, used by `main` and by the tests alike.
+
+use crate::config::Config;
+use crate::http;
+use crate::http::metrics::HttpMetrics;
+use crate::keys::secret_or_file;
+use crate::state::{AppState, Inner};
+use anyhow::{Context as _, Result};
+use hpcb_core::auth::{Argon2Settings, AuthSettings, ExternalAuthenticator, ThrottleSettings};
+use hpcb_core::clock::SystemClock;
+use hpcb_core::db::{Db, DbOptions};
+use hpcb_core::{Services, ServicesConfig};
+use hpcb_entities::Currency;
+use hpcb_schema::{CookiePolicy, Limits};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Connects to the configured database and applies migrations.
+pub async fn open_db(config: &Config) -> Result<Db> {
+    if config.is_sqlite() {
+        std::fs::create_dir_all(config.data_dir())
+            .with_context(|| format!("cannot create data directory {}", config.data_dir().display()))?;
+    }
+    let db = Db::connect(&DbOptions {
+        url: config.database_url(),
+        max_connections: config.database.max_connections,
+        acquire_timeout: Duration::from_secs(config.database.acquire_timeout_secs),
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    db.migrate().await.map_err(|e| anyhow::anyhow!("migrating the database: {e}"))?;
+    Ok(db)
+}
+
+/// Builds the core services over a migrated database.
+pub async fn open_services(config: &Config) -> Result<Services> {
+    let db = open_db(config).await?;
+    let dir = config.data_dir();
+    let a = &config.auth;
+    let auth = AuthSettings {
+        jwt_secret: secret_or_file(&a.jwt_secret, &dir, "jwt.key")?,
+        token_ttl_secs: a.token_ttl_secs,
+        session_ttl_secs: a.session_ttl_secs,
+        throttle: ThrottleSettings {
+            max_failures: a.throttle.max_failures,
+            window_secs: a.throttle.window_secs,
+            lock_secs: a.throttle.lock_secs,
+        },
+        argon2: Argon2Settings {
+            memory_kib: a.argon2.memory_kib,
+            iterations: a.argon2.iterations,
+            parallelism: a.argon2.parallelism,
+        },
+        min_password_len: a.min_password_len,
+    };
+    let services_config = ServicesConfig {
+        auth,
+        audit_key: secret_or_file(&config.audit.hmac_key, &dir, "audit.key")?,
+        default_currency: Currency::parse(&config.billing.currency).unwrap_or(Currency::THB),
+    };
+    Services::new(db, services_config, Arc::new(SystemClock), external_authenticator(config)?)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+#[cfg(feature = "pam")]
+fn external_authenticator(config: &Config) -> Result<Option<Arc<dyn ExternalAuthenticator>>> {
+    Ok(config
+        .auth
+        .pam
+        .enabled
+        .then(|| Arc::new(crate::pam::PamAuthenticator::new(&config.auth.pam.service)) as Arc<dyn ExternalAuthenticator>))
+}
+
+#[cfg(not(feature = "pam"))]
+fn external_authenticator(_config: &Config) -> Result<Option<Arc<dyn ExternalAuthenticator>>> {
+    Ok(None)
+}
+
+/// A built application, bound to its port, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, creates the first admin if asked to, builds the schema and binds.
+    pub async fn build(config: Config) -> Result<Application> {
+        let services = open_services(&config).await?;
+        if !config.auth.admin_password.is_empty()
+            && services.bootstrap_admin(&config.auth.admin_password).await.map_err(|e| anyhow::anyhow!("{e}"))?
+        {
+            tracing::info!("created the admin account from HPC_BILLING_ADMIN_PASSWORD");
+        }
+        let limits = Limits {
+            depth: config.graphql.max_depth,
+            complexity: config.graphql.max_complexity,
+            introspection: config.graphql.introspection,
+        };
+        let schema = hpcb_schema::build(services.clone(), CookiePolicy { secure: config.auth.cookie_secure }, &limits);
+        let metrics = HttpMetrics::register(&services.metrics.registry)?;
+        let addr = config.listen_addr()?;
+        let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        let trusted_proxies = config.server.trusted_proxies.iter().filter_map(|p| p.parse().ok()).collect();
+        let state = AppState(Arc::new(Inner { services, schema, config, metrics, trusted_proxies }));
+        Ok(Application { listener, state })
+    }
+
+    /// The address actually bound (the port is chosen by the OS when configured as 0).
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets open requests finish for the grace period.
+    pub async fn run_until_stopped(self) -> Result<()> {
+        let addr = self.local_addr()?;
+        let grace = Duration::from_secs(self.state.config.server.shutdown_grace_secs);
+        let router = http::router(self.state.clone());
+        tracing::info!(%addr, "listening on http://{addr}");
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let serve = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                tracing::info!("shutting down: no new connections, finishing open requests");
+                let _ = stop_tx.send(true);
+            });
+        let mut stop_rx = stop_rx;
+        let deadline = async move {
+            // Resolves `grace` after the signal, bounding how long open connections (such as
+            // subscriptions) may delay the exit.
+            let _ = stop_rx.wait_for(|s| *s).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            r = serve => r.context("server error")?,
+            _ = deadline => tracing::warn!("grace period over; closing remaining connections"),
+        }
+        self.state.services.db.conn().clone().close().await.ok();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

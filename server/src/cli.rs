@@ -1,0 +1,106 @@
+//! The command line: `serve`, `migrate`, `user …`, `audit verify`.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Exit codes, stable for scripts.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// Anything not covered below.
+    pub const FAILURE: i32 = 1;
+    /// Wrong command-line usage (clap's own code).
+    pub const USAGE: i32 = 2;
+    /// The configuration is invalid.
+    pub const CONFIG: i32 = 3;
+    /// The database cannot be reached or migrated.
+    pub const DATABASE: i32 = 4;
+    /// `audit verify` found a broken chain.
+    pub const AUDIT_BROKEN: i32 = 5;
+    /// The request was refused: not found, conflict or invalid input.
+    pub const REFUSED: i32 = 6;
+}
+
+/// hpc-billing: Slurm usage to receipts and payments.
+#[derive(Debug, Parser)]
+#[command(name = "hpc-billing", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (TOML); also `HPC_BILLING_CONFIG`.
+    #[arg(long, global = true, env = "HPC_BILLING_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (migrating the database first).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Work with the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// A role on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    /// Everything.
+    Admin,
+    /// Money.
+    Finance,
+    /// Own data.
+    User,
+}
+
+/// `user` subcommands. Passwords are read from standard input, never from arguments, so they
+/// do not show up in process lists or shell history.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a local account; the password is read from standard input.
+    Add {
+        /// Login name.
+        username: String,
+        /// Role.
+        #[arg(long, value_enum, default_value = "user")]
+        role: RoleArg,
+    },
+    /// List accounts.
+    List,
+    /// Change an account's role.
+    SetRole {
+        /// Login name.
+        username: String,
+        /// New role.
+        #[arg(value_enum)]
+        role: RoleArg,
+    },
+    /// Disable an account and end its sessions.
+    Disable {
+        /// Login name.
+        username: String,
+    },
+    /// Re-enable a disabled account.
+    Enable {
+        /// Login name.
+        username: String,
+    },
+    /// Set an account's password (read from standard input); its sessions end.
+    Passwd {
+        /// Login name.
+        username: String,
+    },
+}
+
+/// `audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every entry of the hash chain; exit 5 and name the first broken entry if any.
+    Verify,
+}

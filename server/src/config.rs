@@ -1,0 +1,475 @@
+//! Configuration: defaults that need no file, then `hpc-billing.toml`, then `HPC_BILLING_*`
+//! environment variables; validated once at start-up, failing with the name of the bad key.
+//!
+//! Every setting has an environment name derived from its path: `graphql.max_depth` is
+//! `HPC_BILLING_GRAPHQL_MAX_DEPTH`. Three short aliases exist because operators type them most:
+//! `HPC_BILLING_DATABASE_URL`, `HPC_BILLING_LISTEN` (`server.listen`) and
+//! `HPC_BILLING_ADMIN_PASSWORD` (`auth.admin_password`). An unknown `HPC_BILLING_*` variable is
+//! an error, so a typo cannot silently leave a default in place.
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Environment prefix of every setting.
+pub const ENV_PREFIX: &str = "HPC_BILLING_";
+/// Variable naming the config file (same as `--config`).
+pub const CONFIG_ENV: &str = "HPC_BILLING_CONFIG";
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// HTTP server.
+    pub server: ServerConfig,
+    /// Database.
+    pub database: DatabaseConfig,
+    /// Authentication.
+    pub auth: AuthConfig,
+    /// Audit log.
+    pub audit: AuditConfig,
+    /// GraphQL endpoint.
+    pub graphql: GraphqlConfig,
+    /// Billing defaults.
+    pub billing: BillingConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// `[server]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: String,
+    /// Directory for the SQLite database and generated key files.
+    pub data_dir: String,
+    /// Peers whose `X-Forwarded-For` is believed (reverse proxies), as IP addresses.
+    pub trusted_proxies: Vec<String>,
+    /// Seconds to let open requests finish after SIGTERM.
+    pub shutdown_grace_secs: u64,
+}
+
+/// `[database]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://…` or `postgres://…`; empty means SQLite in `data_dir`.
+    pub url: String,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Seconds to wait for a connection.
+    pub acquire_timeout_secs: u64,
+}
+
+/// `[auth]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Token signing key (32+ bytes); empty means a key file in `data_dir`. Set it explicitly
+    /// when several replicas share a database.
+    pub jwt_secret: String,
+    /// Lifetime of one bearer token, seconds.
+    pub token_ttl_secs: i64,
+    /// Absolute lifetime of a session, seconds.
+    pub session_ttl_secs: i64,
+    /// Minimum password length.
+    pub min_password_len: usize,
+    /// Mark cookies `Secure` (serve over HTTPS).
+    pub cookie_secure: bool,
+    /// Password for the `admin` account created on first start; empty means none is created.
+    pub admin_password: String,
+    /// Login throttling.
+    pub throttle: ThrottleConfig,
+    /// Password hashing cost.
+    pub argon2: Argon2Config,
+    /// PAM login.
+    pub pam: PamConfig,
+}
+
+/// `[auth.throttle]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThrottleConfig {
+    /// Failures within the window that lock the (user, address) pair.
+    pub max_failures: u32,
+    /// Window, seconds.
+    pub window_secs: i64,
+    /// Lock, seconds.
+    pub lock_secs: i64,
+}
+
+/// `[auth.argon2]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Argon2Config {
+    /// Memory, KiB.
+    pub memory_kib: u32,
+    /// Passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+/// `[auth.pam]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PamConfig {
+    /// Let cluster accounts sign in through PAM (needs the `pam` build feature).
+    pub enabled: bool,
+    /// PAM service name (`/etc/pam.d/<service>`).
+    pub service: String,
+}
+
+/// `[audit]`
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// HMAC key of the chain (32+ bytes); empty means a key file in `data_dir`. It must not be
+    /// stored in the database, or editing the database could forge the chain.
+    pub hmac_key: String,
+}
+
+/// `[graphql]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GraphqlConfig {
+    /// Serve GraphiQL on `GET /graphql`.
+    pub graphiql: bool,
+    /// Answer introspection queries.
+    pub introspection: bool,
+    /// Deepest nesting.
+    pub max_depth: usize,
+    /// Highest complexity.
+    pub max_complexity: usize,
+    /// Largest request body, bytes.
+    pub max_body_bytes: usize,
+    /// Longest execution, seconds.
+    pub timeout_secs: u64,
+}
+
+/// `[billing]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BillingConfig {
+    /// Currency of rates entered without one.
+    pub currency: String,
+}
+
+/// `[log]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `pretty` or `json`.
+    pub format: String,
+    /// `tracing` filter, e.g. `info` or `hpcb_core=debug,info`.
+    pub level: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { listen: "127.0.0.1:8080".into(), data_dir: "./data".into(), trusted_proxies: Vec::new(), shutdown_grace_secs: 20 }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { url: String::new(), max_connections: 10, acquire_timeout_secs: 10 }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            jwt_secret: String::new(),
+            token_ttl_secs: 3600,
+            session_ttl_secs: 12 * 3600,
+            min_password_len: 8,
+            cookie_secure: false,
+            admin_password: String::new(),
+            throttle: ThrottleConfig::default(),
+            argon2: Argon2Config::default(),
+            pam: PamConfig::default(),
+        }
+    }
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        ThrottleConfig { max_failures: 5, window_secs: 900, lock_secs: 900 }
+    }
+}
+
+impl Default for Argon2Config {
+    fn default() -> Self {
+        Argon2Config { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+    }
+}
+
+impl Default for PamConfig {
+    fn default() -> Self {
+        PamConfig { enabled: false, service: "hpc-billing".into() }
+    }
+}
+
+impl Default for GraphqlConfig {
+    fn default() -> Self {
+        GraphqlConfig {
+            graphiql: true,
+            introspection: true,
+            max_depth: 12,
+            max_complexity: 1000,
+            max_body_bytes: 1024 * 1024,
+            timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        BillingConfig { currency: "THB".into() }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: "pretty".into(), level: "info".into() }
+    }
+}
+
+/// Short names for the settings operators set most.
+const ALIASES: [(&str, &str); 3] =
+    [("DATABASE_URL", "database.url"), ("LISTEN", "server.listen"), ("ADMIN_PASSWORD", "auth.admin_password")];
+
+impl Config {
+    /// Loads defaults, then the file (if any), then the environment, and validates.
+    pub fn load(file: Option<&Path>, env: &BTreeMap<String, String>) -> Result<Config> {
+        let mut merged = toml::Value::try_from(Config::default()).context("serialising defaults")?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+            let from_file: toml::Value =
+                toml::from_str(&text).map_err(|e| anyhow!("config file {}: {}", path.display(), e.message()))?;
+            merge(&mut merged, from_file);
+        }
+        let leaves = leaf_paths(&merged);
+        for (name, value) in env.iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)) {
+            let short = &name[ENV_PREFIX.len()..];
+            if name == CONFIG_ENV || short.starts_with("TEST_") {
+                continue;
+            }
+            let path = ALIASES
+                .iter()
+                .find(|(alias, _)| *alias == short)
+                .map(|(_, p)| p.to_string())
+                .or_else(|| leaves.iter().find(|p| env_name(p) == *name).cloned())
+                .ok_or_else(|| anyhow!("unknown setting {name}: no configuration key has that name"))?;
+            set_from_env(&mut merged, &path, name, value)?;
+        }
+        let config: Config = serde_path_to_error::deserialize(merged).map_err(|e| {
+            let key = e.path().to_string();
+            anyhow!("invalid configuration key {key:?}: {}", e.into_inner())
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.listen_addr()?;
+        let url = self.database_url();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            bail!("invalid configuration key \"database.url\": use sqlite://… or postgres://…");
+        }
+        let positive = [
+            ("auth.token_ttl_secs", self.auth.token_ttl_secs),
+            ("auth.session_ttl_secs", self.auth.session_ttl_secs),
+            ("auth.throttle.window_secs", self.auth.throttle.window_secs),
+            ("auth.throttle.lock_secs", self.auth.throttle.lock_secs),
+            ("auth.throttle.max_failures", i64::from(self.auth.throttle.max_failures)),
+            ("database.max_connections", i64::from(self.database.max_connections)),
+            ("graphql.max_depth", self.graphql.max_depth as i64),
+            ("graphql.max_complexity", self.graphql.max_complexity as i64),
+            ("graphql.max_body_bytes", self.graphql.max_body_bytes as i64),
+            ("graphql.timeout_secs", self.graphql.timeout_secs as i64),
+        ];
+        for (key, v) in positive {
+            if v <= 0 {
+                bail!("invalid configuration key {key:?}: must be greater than 0");
+            }
+        }
+        if hpcb_entities::Currency::parse(&self.billing.currency).is_none() {
+            bail!("invalid configuration key \"billing.currency\": use a three-letter ISO code such as THB");
+        }
+        if !matches!(self.log.format.as_str(), "pretty" | "json") {
+            bail!("invalid configuration key \"log.format\": use pretty or json");
+        }
+        for (key, v) in [("auth.jwt_secret", &self.auth.jwt_secret), ("audit.hmac_key", &self.audit.hmac_key)] {
+            if !v.is_empty() && v.len() < 32 {
+                bail!("invalid configuration key {key:?}: must be at least 32 characters (or empty to use a key file)");
+            }
+        }
+        if !self.auth.admin_password.is_empty() && self.auth.admin_password.chars().count() < self.auth.min_password_len {
+            bail!("invalid configuration key \"auth.admin_password\": must be at least {} characters", self.auth.min_password_len);
+        }
+        for p in &self.server.trusted_proxies {
+            p.parse::<std::net::IpAddr>()
+                .map_err(|_| anyhow!("invalid configuration key \"server.trusted_proxies\": {p:?} is not an IP address"))?;
+        }
+        if self.auth.pam.enabled && !cfg!(feature = "pam") {
+            bail!("invalid configuration key \"auth.pam.enabled\": this binary was built without the `pam` feature");
+        }
+        Ok(())
+    }
+
+    /// The socket address to listen on.
+    pub fn listen_addr(&self) -> Result<SocketAddr> {
+        self.server
+            .listen
+            .parse()
+            .map_err(|_| anyhow!("invalid configuration key \"server.listen\": {:?} is not host:port", self.server.listen))
+    }
+
+    /// The database URL, defaulting to SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!("sqlite://{}?mode=rwc", self.data_dir().join("hpc-billing.db").display())
+        } else {
+            self.database.url.clone()
+        }
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        PathBuf::from(&self.server.data_dir)
+    }
+
+    /// Whether the database is SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url().starts_with("sqlite:")
+    }
+}
+
+/// Environment name of a dotted path.
+fn env_name(path: &str) -> String {
+    format!("{ENV_PREFIX}{}", path.replace('.', "_").to_uppercase())
+}
+
+fn leaf_paths(v: &toml::Value) -> Vec<String> {
+    fn walk(prefix: &str, v: &toml::Value, out: &mut Vec<String>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    walk(&p, v, out);
+                }
+            }
+            _ => out.push(prefix.to_owned()),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", v, &mut out);
+    out
+}
+
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+/// Sets `path` from an environment string, typed like the current value there.
+fn set_from_env(root: &mut toml::Value, path: &str, name: &str, raw: &str) -> Result<()> {
+    let mut cur = root;
+    let parts: Vec<&str> = path.split('.').collect();
+    for part in &parts[..parts.len() - 1] {
+        cur = cur
+            .get_mut(*part)
+            .ok_or_else(|| anyhow!("{name}: configuration key {path:?} does not exist"))?;
+    }
+    let last = parts[parts.len() - 1];
+    let table = cur.as_table_mut().ok_or_else(|| anyhow!("{name}: {path:?} is not a setting"))?;
+    let bad = |what: &str| anyhow!("invalid configuration key {path:?} (from {name}): expected {what}, got {raw:?}");
+    let value = match table.get(last) {
+        Some(toml::Value::Integer(_)) => toml::Value::Integer(raw.trim().parse().map_err(|_| bad("an integer"))?),
+        Some(toml::Value::Boolean(_)) => toml::Value::Boolean(match raw.trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => return Err(bad("true or false")),
+        }),
+        Some(toml::Value::Array(_)) => toml::Value::Array(
+            raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.to_owned())).collect(),
+        ),
+        _ => toml::Value::String(raw.to_owned()),
+    };
+    table.insert(last.to_owned(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_need_no_file() {
+        let c = Config::load(None, &env(&[])).expect("defaults are valid");
+        assert_eq!(c.server.listen, "127.0.0.1:8080");
+        assert_eq!(c.database_url(), "sqlite://./data/hpc-billing.db?mode=rwc");
+    }
+
+    #[test]
+    fn environment_overrides_file_and_aliases_work() {
+        let dir = std::env::temp_dir().join(format!("hpcb-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let f = dir.join("c.toml");
+        std::fs::write(&f, "[graphql]\nmax_depth = 5\n[server]\nlisten = \"127.0.0.1:9000\"\n").expect("write");
+        let c = Config::load(
+            Some(&f),
+            &env(&[
+                ("HPC_BILLING_LISTEN", "127.0.0.1:9100"),
+                ("HPC_BILLING_DATABASE_URL", "postgres://x@localhost/db"),
+                ("HPC_BILLING_AUTH_THROTTLE_MAX_FAILURES", "3"),
+                ("HPC_BILLING_GRAPHQL_GRAPHIQL", "false"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(c.graphql.max_depth, 5);
+        assert_eq!(c.server.listen, "127.0.0.1:9100");
+        assert_eq!(c.database.url, "postgres://x@localhost/db");
+        assert_eq!(c.auth.throttle.max_failures, 3);
+        assert!(!c.graphql.graphiql);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = Config::load(None, &env(&[("HPC_BILLING_GRAPHQL_MAX_DEPTH", "deep")])).expect_err("not a number");
+        assert!(e.to_string().contains("graphql.max_depth"), "{e}");
+        let e = Config::load(None, &env(&[("HPC_BILLING_LISTEN", "nowhere")])).expect_err("bad address");
+        assert!(e.to_string().contains("server.listen"), "{e}");
+        let e = Config::load(None, &env(&[("HPC_BILLING_NO_SUCH_THING", "1")])).expect_err("unknown");
+        assert!(e.to_string().contains("HPC_BILLING_NO_SUCH_THING"), "{e}");
+        let dir = std::env::temp_dir().join(format!("hpcb-cfg2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let f = dir.join("c.toml");
+        std::fs::write(&f, "[auth]\ntoken_ttl_secs = \"long\"\n").expect("write");
+        let e = Config::load(Some(&f), &env(&[])).expect_err("wrong type");
+        assert!(e.to_string().contains("auth.token_ttl_secs"), "{e}");
+        std::fs::write(&f, "[auth]\ntypo_key = 1\n").expect("write");
+        let e = Config::load(Some(&f), &env(&[])).expect_err("unknown key");
+        assert!(e.to_string().contains("typo_key"), "{e}");
+    }
+}

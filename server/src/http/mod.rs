@@ -1,0 +1,28 @@
+//! The HTTP surface: GraphQL (`/graphql`, `/graphql/ws`), health and metrics, exports.
+
+pub mod caller;
+pub mod export;
+pub mod graphiql;
+pub mod graphql;
+pub mod health;
+pub mod metrics;
+pub mod observe;
+pub mod ws;
+
+use crate::state::AppState;
+use axum::routing::get;
+use axum::Router;
+
+/// All routes, with request ids, logging and metrics around them.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/ws", get(ws::upgrade))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/export/audit.csv", get(export::audit_csv))
+        .fallback(health::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
+        .with_state(state)
+}

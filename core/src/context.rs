@@ -14,7 +14,11 @@ pub struct RequestMeta {
 impl RequestMeta {
     /// Metadata for actions started from the command line.
     pub fn cli() -> RequestMeta {
-        RequestMeta { ip: None, user_agent: Some("hpc-billing cli".into()), request_id: None }
+        RequestMeta {
+            ip: None,
+            user_agent: Some("hpc-billing cli".into()),
+            request_id: None,
+        }
     }
 
     /// The client address, or `unknown` for throttling keys when none is known.

@@ -9,11 +9,10 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::events::{Event, EventBus};
-use hpcb_migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    Statement, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, Statement, TransactionTrait,
 };
 use std::ops::Deref;
 use std::sync::Arc;
@@ -66,13 +65,11 @@ impl Db {
         let conn = Database::connect(co)
             .await
             .map_err(|e| CoreError::Internal(format!("cannot connect to the database: {e}")))?;
-        Ok(Db { conn, write_lock: Arc::new(Mutex::new(())), bus: None })
-    }
-
-    /// Applies pending migrations.
-    pub async fn migrate(&self) -> CoreResult<()> {
-        Migrator::up(&self.conn, None).await?;
-        Ok(())
+        Ok(Db {
+            conn,
+            write_lock: Arc::new(Mutex::new(())),
+            bus: None,
+        })
     }
 
     /// Attaches the bus that committed events are published on.
@@ -104,7 +101,13 @@ impl Db {
             _ => None,
         };
         let tx = self.conn.begin().await?;
-        Ok(WriteTx { tx, _guard: guard, serialized: false, events: Vec::new(), bus: self.bus.clone() })
+        Ok(WriteTx {
+            tx,
+            _guard: guard,
+            serialized: false,
+            events: Vec::new(),
+            bus: self.bus.clone(),
+        })
     }
 }
 
@@ -152,7 +155,13 @@ impl WriteTx {
 
     /// Commits, then publishes the queued events.
     pub async fn commit(self) -> CoreResult<()> {
-        let WriteTx { tx, _guard, events, bus, .. } = self;
+        let WriteTx {
+            tx,
+            _guard,
+            events,
+            bus,
+            ..
+        } = self;
         tx.commit().await?;
         drop(_guard);
         if let Some(bus) = bus {

@@ -44,7 +44,10 @@ pub type CoreResult<T> = Result<T, CoreError>;
 impl CoreError {
     /// Shorthand for a validation error.
     pub fn validation(field: &str, message: impl Into<String>) -> CoreError {
-        CoreError::Validation { field: field.to_owned(), message: message.into() }
+        CoreError::Validation {
+            field: field.to_owned(),
+            message: message.into(),
+        }
     }
 
     /// Shorthand for an internal error from anything printable.
@@ -71,5 +74,8 @@ impl From<sea_orm::TransactionError<CoreError>> for CoreError {
 /// True when a database error is a unique-constraint violation, on either backend; used to
 /// turn races on unique keys into `Conflict` instead of `Internal`.
 pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
-    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }

@@ -24,19 +24,29 @@ impl Metrics {
         let registry = Registry::new();
         let counter = |name: &str, help: &str| {
             let c = IntCounter::new(name, help).unwrap_or_else(|e| panic!("metric {name}: {e}"));
-            registry.register(Box::new(c.clone())).unwrap_or_else(|e| panic!("metric {name}: {e}"));
+            registry
+                .register(Box::new(c.clone()))
+                .unwrap_or_else(|e| panic!("metric {name}: {e}"));
             c
         };
         let login_success = counter("auth_login_success_total", "Successful logins");
         let login_failure = counter("auth_login_failure_total", "Failed logins");
         let lockout_start = counter("auth_lockout_start_total", "Login lockouts started");
-        let audit_appends =
-            IntCounterVec::new(Opts::new("audit_appends_total", "Audit entries appended"), &["action"])
-                .unwrap_or_else(|e| panic!("metric audit_appends_total: {e}"));
+        let audit_appends = IntCounterVec::new(
+            Opts::new("audit_appends_total", "Audit entries appended"),
+            &["action"],
+        )
+        .unwrap_or_else(|e| panic!("metric audit_appends_total: {e}"));
         registry
             .register(Box::new(audit_appends.clone()))
             .unwrap_or_else(|e| panic!("metric audit_appends_total: {e}"));
-        Metrics { registry, login_success, login_failure, lockout_start, audit_appends }
+        Metrics {
+            registry,
+            login_success,
+            login_failure,
+            lockout_start,
+            audit_appends,
+        }
     }
 }
 

@@ -14,7 +14,10 @@ use crate::users::validate_username;
 use hpcb_entities::tables::{rates, tier_overrides};
 use hpcb_entities::{Currency, RateId};
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
+};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -46,13 +49,18 @@ pub struct Rate {
 impl TryFrom<rates::Model> for Rate {
     type Error = CoreError;
     fn try_from(m: rates::Model) -> CoreResult<Rate> {
-        let dec = |s: &str| Decimal::from_str(s).map_err(|e| CoreError::internal(format!("rate {} holds bad decimal {s:?}: {e}", m.id)));
+        let dec = |s: &str| {
+            Decimal::from_str(s).map_err(|e| {
+                CoreError::internal(format!("rate {} holds bad decimal {s:?}: {e}", m.id))
+            })
+        };
         Ok(Rate {
             id: RateId(m.id),
             cpu: dec(&m.cpu)?,
             gpu: dec(&m.gpu)?,
             mem: dec(&m.mem)?,
-            currency: Currency::parse(&m.currency).ok_or_else(|| CoreError::internal(format!("rate {} has bad currency", m.id)))?,
+            currency: Currency::parse(&m.currency)
+                .ok_or_else(|| CoreError::internal(format!("rate {} has bad currency", m.id)))?,
             tier: m.tier,
             effective_from: m.effective_from,
             created_at: m.created_at,
@@ -93,7 +101,12 @@ pub struct TierOverride {
 
 impl From<tier_overrides::Model> for TierOverride {
     fn from(m: tier_overrides::Model) -> Self {
-        TierOverride { username: m.username, tier: m.tier, updated_at: m.updated_at, updated_by: m.updated_by }
+        TierOverride {
+            username: m.username,
+            tier: m.tier,
+            updated_at: m.updated_at,
+            updated_by: m.updated_by,
+        }
     }
 }
 
@@ -107,11 +120,16 @@ pub fn validate_tier(tier: &str) -> CoreResult<()> {
     let ok = !tier.is_empty()
         && tier.len() <= 32
         && tier.starts_with(|c: char| c.is_ascii_lowercase())
-        && tier.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        && tier
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     if ok {
         Ok(())
     } else {
-        Err(CoreError::validation("tier", "use 1 to 32 lower-case letters, digits, _ or -, starting with a letter"))
+        Err(CoreError::validation(
+            "tier",
+            "use 1 to 32 lower-case letters, digits, _ or -, starting with a letter",
+        ))
     }
 }
 
@@ -120,10 +138,16 @@ fn validate_price(field: &str, d: Decimal) -> CoreResult<()> {
         return Err(CoreError::validation(field, "must not be negative"));
     }
     if d > MAX_RATE {
-        return Err(CoreError::validation(field, "must be at most 1000000000 per hour"));
+        return Err(CoreError::validation(
+            field,
+            "must be at most 1000000000 per hour",
+        ));
     }
     if d.normalize().scale() > MAX_SCALE {
-        return Err(CoreError::validation(field, format!("must have at most {MAX_SCALE} decimal places")));
+        return Err(CoreError::validation(
+            field,
+            format!("must have at most {MAX_SCALE} decimal places"),
+        ));
     }
     Ok(())
 }
@@ -139,18 +163,32 @@ pub struct RateService {
 
 impl RateService {
     /// Builds the service; `default_currency` is used for rate versions entered without one.
-    pub fn new(db: Db, audit: AuditService, clock: Arc<dyn Clock>, default_currency: Currency) -> RateService {
-        RateService { db, audit, clock, default_currency }
+    pub fn new(
+        db: Db,
+        audit: AuditService,
+        clock: Arc<dyn Clock>,
+        default_currency: Currency,
+    ) -> RateService {
+        RateService {
+            db,
+            audit,
+            clock,
+            default_currency,
+        }
     }
 
     /// The version in force at `at` for every tier, by tier name.
     pub async fn in_force(&self, at: i64) -> CoreResult<Vec<Rate>> {
+        self.in_force_on(self.db.conn(), at).await
+    }
+
+    async fn in_force_on<C: ConnectionTrait>(&self, conn: &C, at: i64) -> CoreResult<Vec<Rate>> {
         let rows = rates::Entity::find()
             .filter(rates::Column::EffectiveFrom.lte(at))
             .order_by_asc(rates::Column::Tier)
             .order_by_desc(rates::Column::EffectiveFrom)
             .order_by_desc(rates::Column::Id)
-            .all(self.db.conn())
+            .all(conn)
             .await?;
         let mut latest: BTreeMap<String, rates::Model> = BTreeMap::new();
         for r in rows {
@@ -180,7 +218,12 @@ impl RateService {
     }
 
     /// Enters a new rate version (admin, finance).
-    pub async fn update(&self, actor: Actor<'_>, meta: &RequestMeta, input: RateInput) -> CoreResult<Rate> {
+    pub async fn update(
+        &self,
+        actor: Actor<'_>,
+        meta: &RequestMeta,
+        input: RateInput,
+    ) -> CoreResult<Rate> {
         actor.require(&[Role::Admin, Role::Finance])?;
         validate_tier(&input.tier)?;
         validate_price("cpu", input.cpu)?;
@@ -189,11 +232,19 @@ impl RateService {
         let now = self.clock.now_ms();
         let effective_from = input.effective_from.unwrap_or(now);
         if effective_from < 0 {
-            return Err(CoreError::validation("effectiveFrom", "must not be before 1970"));
+            return Err(CoreError::validation(
+                "effectiveFrom",
+                "must not be before 1970",
+            ));
         }
         let currency = input.currency.unwrap_or(self.default_currency);
-        let before = self.in_force(effective_from).await?.into_iter().find(|r| r.tier == input.tier);
         let mut tx = self.db.begin_write().await?;
+        tx.serialize().await?;
+        let before = self
+            .in_force_on(&*tx, effective_from)
+            .await?
+            .into_iter()
+            .find(|r| r.tier == input.tier);
         let model = rates::ActiveModel {
             id: NotSet,
             tier: Set(input.tier.clone()),
@@ -228,7 +279,11 @@ impl RateService {
 
     /// Whether any version of a tier exists.
     pub async fn tier_exists(&self, tier: &str) -> CoreResult<bool> {
-        Ok(rates::Entity::find().filter(rates::Column::Tier.eq(tier)).count(self.db.conn()).await? > 0)
+        Ok(rates::Entity::find()
+            .filter(rates::Column::Tier.eq(tier))
+            .count(self.db.conn())
+            .await?
+            > 0)
     }
 
     /// All overrides, by user name (admin, finance).
@@ -244,23 +299,41 @@ impl RateService {
     }
 
     /// Prices a user at `tier` from now on, whatever the classifier says (admin, finance).
-    pub async fn set_override(&self, actor: Actor<'_>, meta: &RequestMeta, username: &str, tier: &str) -> CoreResult<TierOverride> {
+    pub async fn set_override(
+        &self,
+        actor: Actor<'_>,
+        meta: &RequestMeta,
+        username: &str,
+        tier: &str,
+    ) -> CoreResult<TierOverride> {
         actor.require(&[Role::Admin, Role::Finance])?;
         validate_username(username)?;
         validate_tier(tier)?;
         if !self.tier_exists(tier).await? {
-            return Err(CoreError::validation("tier", format!("no rates exist for tier {tier:?}")));
+            return Err(CoreError::validation(
+                "tier",
+                format!("no rates exist for tier {tier:?}"),
+            ));
         }
         let now = self.clock.now_ms();
         let mut tx = self.db.begin_write().await?;
-        let before = tier_overrides::Entity::find_by_id(username.to_owned()).one(&*tx).await?;
+        // Read-then-write of one user's row: take the serialising lock first so two concurrent
+        // changes cannot both see "no override" and race on the insert.
+        tx.serialize().await?;
+        let before = tier_overrides::Entity::find_by_id(username.to_owned())
+            .one(&*tx)
+            .await?;
         let am = tier_overrides::ActiveModel {
             username: Set(username.to_owned()),
             tier: Set(tier.to_owned()),
             updated_at: Set(now),
             updated_by: Set(Some(actor.name().to_owned())),
         };
-        let model = if before.is_some() { am.update(&*tx).await? } else { am.insert(&*tx).await? };
+        let model = if before.is_some() {
+            am.update(&*tx).await?
+        } else {
+            am.insert(&*tx).await?
+        };
         self.audit
             .append(
                 &mut tx,
@@ -279,13 +352,24 @@ impl RateService {
     }
 
     /// Removes a user's override; returns whether one existed (admin, finance).
-    pub async fn clear_override(&self, actor: Actor<'_>, meta: &RequestMeta, username: &str) -> CoreResult<bool> {
+    pub async fn clear_override(
+        &self,
+        actor: Actor<'_>,
+        meta: &RequestMeta,
+        username: &str,
+    ) -> CoreResult<bool> {
         actor.require(&[Role::Admin, Role::Finance])?;
         let mut tx = self.db.begin_write().await?;
-        let Some(before) = tier_overrides::Entity::find_by_id(username.to_owned()).one(&*tx).await? else {
+        tx.serialize().await?;
+        let Some(before) = tier_overrides::Entity::find_by_id(username.to_owned())
+            .one(&*tx)
+            .await?
+        else {
             return Ok(false);
         };
-        tier_overrides::Entity::delete_by_id(username.to_owned()).exec(&*tx).await?;
+        tier_overrides::Entity::delete_by_id(username.to_owned())
+            .exec(&*tx)
+            .await?;
         self.audit
             .append(
                 &mut tx,

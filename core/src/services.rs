@@ -2,7 +2,9 @@
 //! background jobs) shares.
 
 use crate::audit::AuditService;
-use crate::auth::{AuthService, AuthSettings, ExternalAuthenticator, PasswordHasher, Role, TokenIssuer};
+use crate::auth::{
+    AuthService, AuthSettings, ExternalAuthenticator, PasswordHasher, Role, TokenIssuer,
+};
 use crate::clock::Clock;
 use crate::context::{Actor, RequestMeta};
 use crate::db::Db;
@@ -72,8 +74,22 @@ impl Services {
             external,
         );
         let users = UserService::new(db.clone(), hasher, audit.clone(), clock.clone(), settings);
-        let rates = RateService::new(db.clone(), audit.clone(), clock.clone(), config.default_currency);
-        Ok(Services { db, auth, users, rates, audit, metrics, bus, clock })
+        let rates = RateService::new(
+            db.clone(),
+            audit.clone(),
+            clock.clone(),
+            config.default_currency,
+        );
+        Ok(Services {
+            db,
+            auth,
+            users,
+            rates,
+            audit,
+            metrics,
+            bus,
+            clock,
+        })
     }
 
     /// Creates the `admin` account with `password` unless an account of that name exists;
@@ -82,7 +98,15 @@ impl Services {
         if self.users.find("admin").await?.is_some() {
             return Ok(false);
         }
-        self.users.create(Actor::System("bootstrap"), &RequestMeta::cli(), "admin", password, Role::Admin).await?;
+        self.users
+            .create(
+                Actor::System("bootstrap"),
+                &RequestMeta::cli(),
+                "admin",
+                password,
+                Role::Admin,
+            )
+            .await?;
         Ok(true)
     }
 }

@@ -8,7 +8,10 @@ use crate::db::{Db, WriteTx};
 use crate::error::{is_unique_violation, CoreError, CoreResult};
 use hpcb_entities::tables::users;
 use hpcb_entities::UserId;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
+    Set,
+};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -34,7 +37,9 @@ impl TryFrom<users::Model> for User {
     fn try_from(m: users::Model) -> CoreResult<User> {
         Ok(User {
             id: UserId(m.id),
-            role: m.role.parse().map_err(|_| CoreError::internal(format!("user {} has unknown role {}", m.username, m.role)))?,
+            role: m.role.parse().map_err(|_| {
+                CoreError::internal(format!("user {} has unknown role {}", m.username, m.role))
+            })?,
             username: m.username,
             auth_source: m.auth_source,
             disabled: m.disabled,
@@ -58,25 +63,51 @@ pub struct UserService {
 pub fn validate_username(name: &str) -> CoreResult<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
     if ok {
         Ok(())
     } else {
-        Err(CoreError::validation("username", "use 1 to 64 letters, digits or . _ @ -, starting with a letter or digit"))
+        Err(CoreError::validation(
+            "username",
+            "use 1 to 64 letters, digits or . _ @ -, starting with a letter or digit",
+        ))
     }
 }
 
 impl UserService {
     /// Builds the service.
-    pub fn new(db: Db, hasher: PasswordHasher, audit: AuditService, clock: Arc<dyn Clock>, settings: Arc<AuthSettings>) -> UserService {
-        UserService { db, hasher, audit, clock, settings }
+    pub fn new(
+        db: Db,
+        hasher: PasswordHasher,
+        audit: AuditService,
+        clock: Arc<dyn Clock>,
+        settings: Arc<AuthSettings>,
+    ) -> UserService {
+        UserService {
+            db,
+            hasher,
+            audit,
+            clock,
+            settings,
+        }
     }
 
     fn check_password(&self, field: &str, password: &str) -> CoreResult<()> {
         let n = password.chars().count();
         if n < self.settings.min_password_len || password.len() > 1024 {
-            return Err(CoreError::validation(field, format!("must be at least {} characters", self.settings.min_password_len)));
+            return Err(CoreError::validation(
+                field,
+                format!(
+                    "must be at least {} characters",
+                    self.settings.min_password_len
+                ),
+            ));
         }
         Ok(())
     }
@@ -89,12 +120,23 @@ impl UserService {
 
     /// All accounts, by name, for the operator on the command line (no caller to check).
     pub async fn list_all(&self) -> CoreResult<Vec<User>> {
-        users::Entity::find().order_by_asc(users::Column::Username).all(self.db.conn()).await?.into_iter().map(User::try_from).collect()
+        users::Entity::find()
+            .order_by_asc(users::Column::Username)
+            .all(self.db.conn())
+            .await?
+            .into_iter()
+            .map(User::try_from)
+            .collect()
     }
 
     /// One account by name, for the CLI and lookups.
     pub async fn find(&self, username: &str) -> CoreResult<Option<User>> {
-        users::Entity::find().filter(users::Column::Username.eq(username)).one(self.db.conn()).await?.map(User::try_from).transpose()
+        users::Entity::find()
+            .filter(users::Column::Username.eq(username))
+            .one(self.db.conn())
+            .await?
+            .map(User::try_from)
+            .transpose()
     }
 
     /// Whether any account exists (first-start bootstrap).
@@ -103,7 +145,14 @@ impl UserService {
     }
 
     /// Creates a local account (admin).
-    pub async fn create(&self, actor: Actor<'_>, meta: &RequestMeta, username: &str, password: &str, role: Role) -> CoreResult<User> {
+    pub async fn create(
+        &self,
+        actor: Actor<'_>,
+        meta: &RequestMeta,
+        username: &str,
+        password: &str,
+        role: Role,
+    ) -> CoreResult<User> {
         actor.require(&[Role::Admin])?;
         validate_username(username)?;
         self.check_password("password", password)?;
@@ -122,14 +171,34 @@ impl UserService {
         }
         .insert(&*tx)
         .await
-        .map_err(|e| if is_unique_violation(&e) { CoreError::Conflict(format!("user {username:?} already exists")) } else { e.into() })?;
-        self.audit_user(&mut tx, actor, meta, "user.create", username, json!({"role": role.as_str()})).await?;
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                CoreError::Conflict(format!("user {username:?} already exists"))
+            } else {
+                e.into()
+            }
+        })?;
+        self.audit_user(
+            &mut tx,
+            actor,
+            meta,
+            "user.create",
+            username,
+            json!({"role": role.as_str()}),
+        )
+        .await?;
         tx.commit().await?;
         User::try_from(model)
     }
 
     /// Changes an account's role (admin). The last enabled admin cannot be demoted.
-    pub async fn set_role(&self, actor: Actor<'_>, meta: &RequestMeta, username: &str, role: Role) -> CoreResult<User> {
+    pub async fn set_role(
+        &self,
+        actor: Actor<'_>,
+        meta: &RequestMeta,
+        username: &str,
+        role: Role,
+    ) -> CoreResult<User> {
         actor.require(&[Role::Admin])?;
         let mut tx = self.db.begin_write().await?;
         tx.serialize().await?;
@@ -142,14 +211,28 @@ impl UserService {
         am.role = Set(role.as_str().into());
         am.updated_at = Set(self.clock.now_ms());
         let model = am.update(&*tx).await?;
-        self.audit_user(&mut tx, actor, meta, "user.role", username, json!({"before": before, "after": role.as_str()})).await?;
+        self.audit_user(
+            &mut tx,
+            actor,
+            meta,
+            "user.role",
+            username,
+            json!({"before": before, "after": role.as_str()}),
+        )
+        .await?;
         tx.commit().await?;
         User::try_from(model)
     }
 
     /// Disables or re-enables an account (admin). Disabling ends all its sessions at once; the
     /// last enabled admin cannot be disabled.
-    pub async fn set_disabled(&self, actor: Actor<'_>, meta: &RequestMeta, username: &str, disabled: bool) -> CoreResult<User> {
+    pub async fn set_disabled(
+        &self,
+        actor: Actor<'_>,
+        meta: &RequestMeta,
+        username: &str,
+        disabled: bool,
+    ) -> CoreResult<User> {
         actor.require(&[Role::Admin])?;
         let mut tx = self.db.begin_write().await?;
         tx.serialize().await?;
@@ -162,38 +245,84 @@ impl UserService {
         am.disabled = Set(disabled);
         am.updated_at = Set(self.clock.now_ms());
         let model = am.update(&*tx).await?;
-        let revoked = if disabled { crate::auth::revoke_all(&*tx, id, self.clock.now_ms()).await? } else { 0 };
-        let action = if disabled { "user.disable" } else { "user.enable" };
-        self.audit_user(&mut tx, actor, meta, action, username, json!({"sessions_revoked": revoked})).await?;
+        let revoked = if disabled {
+            crate::auth::revoke_all(&*tx, id, self.clock.now_ms()).await?
+        } else {
+            0
+        };
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
+        self.audit_user(
+            &mut tx,
+            actor,
+            meta,
+            action,
+            username,
+            json!({"sessions_revoked": revoked}),
+        )
+        .await?;
         tx.commit().await?;
         User::try_from(model)
     }
 
     /// Changes the caller's own password after checking the current one; other sessions of
     /// the account end.
-    pub async fn change_password(&self, p: &Principal, meta: &RequestMeta, current: &str, new: &str) -> CoreResult<()> {
+    pub async fn change_password(
+        &self,
+        p: &Principal,
+        meta: &RequestMeta,
+        current: &str,
+        new: &str,
+    ) -> CoreResult<()> {
         p.require_csrf()?;
         self.check_password("newPassword", new)?;
         let user = self.load(self.db.conn(), &p.username).await?;
         if user.auth_source != "local" {
-            return Err(CoreError::Conflict(format!("this account signs in through {}; change the password there", user.auth_source)));
+            return Err(CoreError::Conflict(format!(
+                "this account signs in through {}; change the password there",
+                user.auth_source
+            )));
         }
-        if !self.hasher.verify(current, user.password_hash.as_deref()).await? {
-            return Err(CoreError::validation("currentPassword", "is not your current password"));
+        if !self
+            .hasher
+            .verify(current, user.password_hash.as_deref())
+            .await?
+        {
+            return Err(CoreError::validation(
+                "currentPassword",
+                "is not your current password",
+            ));
         }
-        self.store_password(Actor::User(p), meta, user, new, Some(&p.session_id)).await
+        self.store_password(Actor::User(p), meta, user, new, Some(&p.session_id))
+            .await
     }
 
     /// Sets an account's password without knowing the old one (admin, command line); all its
     /// sessions end.
-    pub async fn set_password(&self, actor: Actor<'_>, meta: &RequestMeta, username: &str, new: &str) -> CoreResult<()> {
+    pub async fn set_password(
+        &self,
+        actor: Actor<'_>,
+        meta: &RequestMeta,
+        username: &str,
+        new: &str,
+    ) -> CoreResult<()> {
         actor.require(&[Role::Admin])?;
         self.check_password("password", new)?;
         let user = self.load(self.db.conn(), username).await?;
         self.store_password(actor, meta, user, new, None).await
     }
 
-    async fn store_password(&self, actor: Actor<'_>, meta: &RequestMeta, user: users::Model, new: &str, keep_session: Option<&str>) -> CoreResult<()> {
+    async fn store_password(
+        &self,
+        actor: Actor<'_>,
+        meta: &RequestMeta,
+        user: users::Model,
+        new: &str,
+        keep_session: Option<&str>,
+    ) -> CoreResult<()> {
         let hash = self.hasher.hash(new).await?;
         let username = user.username.clone();
         let id = UserId(user.id);
@@ -203,12 +332,25 @@ impl UserService {
         am.auth_source = Set("local".into());
         am.updated_at = Set(self.clock.now_ms());
         am.update(&*tx).await?;
-        let revoked = crate::auth::revoke_except(&*tx, id, keep_session, self.clock.now_ms()).await?;
-        self.audit_user(&mut tx, actor, meta, "user.password", &username, json!({"sessions_revoked": revoked})).await?;
+        let revoked =
+            crate::auth::revoke_except(&*tx, id, keep_session, self.clock.now_ms()).await?;
+        self.audit_user(
+            &mut tx,
+            actor,
+            meta,
+            "user.password",
+            &username,
+            json!({"sessions_revoked": revoked}),
+        )
+        .await?;
         tx.commit().await
     }
 
-    async fn load<C: sea_orm::ConnectionTrait>(&self, conn: &C, username: &str) -> CoreResult<users::Model> {
+    async fn load<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        username: &str,
+    ) -> CoreResult<users::Model> {
         users::Entity::find()
             .filter(users::Column::Username.eq(username))
             .one(conn)
@@ -224,14 +366,34 @@ impl UserService {
             .count(&**tx)
             .await?;
         if others == 0 {
-            return Err(CoreError::Conflict("this is the last enabled admin; make another admin first".into()));
+            return Err(CoreError::Conflict(
+                "this is the last enabled admin; make another admin first".into(),
+            ));
         }
         Ok(())
     }
 
-    async fn audit_user(&self, tx: &mut WriteTx, actor: Actor<'_>, meta: &RequestMeta, action: &str, username: &str, details: serde_json::Value) -> CoreResult<()> {
+    async fn audit_user(
+        &self,
+        tx: &mut WriteTx,
+        actor: Actor<'_>,
+        meta: &RequestMeta,
+        action: &str,
+        username: &str,
+        details: serde_json::Value,
+    ) -> CoreResult<()> {
         self.audit
-            .append(tx, meta, NewAuditEntry { actor: Some(actor.name()), action, target: Some(format!("user:{username}")), status: "ok", details })
+            .append(
+                tx,
+                meta,
+                NewAuditEntry {
+                    actor: Some(actor.name()),
+                    action,
+                    target: Some(format!("user:{username}")),
+                    status: "ok",
+                    details,
+                },
+            )
             .await
             .map(|_| ())
     }

@@ -60,7 +60,10 @@ impl Money {
         if self.currency != other.currency {
             return None;
         }
-        Some(Money::new(self.minor.checked_add(other.minor)?, self.currency))
+        Some(Money::new(
+            self.minor.checked_add(other.minor)?,
+            self.currency,
+        ))
     }
 }
 
@@ -71,7 +74,10 @@ mod tests {
     #[test]
     fn currency_codes_are_normalised_and_validated() {
         assert_eq!(Currency::parse("thb"), Some(Currency::THB));
-        assert_eq!(Currency::parse("THB").map(|c| c.to_string()), Some("THB".into()));
+        assert_eq!(
+            Currency::parse("THB").map(|c| c.to_string()),
+            Some("THB".into())
+        );
         assert_eq!(Currency::parse("TH"), None);
         assert_eq!(Currency::parse("T1B"), None);
     }
@@ -80,7 +86,10 @@ mod tests {
     fn adding_money_of_different_currencies_is_refused() {
         let usd = Currency::parse("USD").expect("valid code");
         let a = Money::new(100, Currency::THB);
-        assert_eq!(a.checked_add(Money::new(50, Currency::THB)), Some(Money::new(150, Currency::THB)));
+        assert_eq!(
+            a.checked_add(Money::new(50, Currency::THB)),
+            Some(Money::new(150, Currency::THB))
+        );
         assert_eq!(a.checked_add(Money::new(50, usd)), None);
         assert_eq!(Money::new(i64::MAX, Currency::THB).checked_add(a), None);
     }

@@ -2,7 +2,10 @@
 //! must keep creating exactly what it created when it was written, whatever the entities
 //! become later. Migrations run on every server start and through `hpc-billing migrate`.
 
-#![expect(elided_lifetimes_in_paths, reason = "MigrationTrait is an async_trait; its signatures must elide SchemaManager's lifetime")]
+#![expect(
+    elided_lifetimes_in_paths,
+    reason = "MigrationTrait is an async_trait; its signatures must elide SchemaManager's lifetime"
+)]
 
 use sea_orm_migration::prelude::*;
 

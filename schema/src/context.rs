@@ -33,8 +33,14 @@ impl SessionCookies {
     pub fn set(policy: &CookiePolicy, token: &str, csrf: &str, max_age_secs: i64) -> [String; 2] {
         let secure = if policy.secure { "; Secure" } else { "" };
         [
-            format!("{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}", Self::SESSION),
-            format!("{}={csrf}; Path=/; SameSite=Strict; Max-Age={max_age_secs}{secure}", Self::CSRF),
+            format!(
+                "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}",
+                Self::SESSION
+            ),
+            format!(
+                "{}={csrf}; Path=/; SameSite=Strict; Max-Age={max_age_secs}{secure}",
+                Self::CSRF
+            ),
         ]
     }
 

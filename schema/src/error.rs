@@ -112,11 +112,14 @@ pub fn core_to_graphql(e: CoreError) -> async_graphql::Error {
         CoreError::NotFound(what) => ErrorCode::NotFound.error(format!("{what} not found")),
         CoreError::Conflict(m) => ErrorCode::Conflict.error(m),
         CoreError::RateLimited { retry_after_secs } => ErrorCode::RateLimited
-            .error(format!("too many failed attempts; try again in {retry_after_secs} s"))
+            .error(format!(
+                "too many failed attempts; try again in {retry_after_secs} s"
+            ))
             .extend_with(|_, ext| ext.set("retryAfter", retry_after_secs)),
         CoreError::Internal(detail) => {
             tracing::error!(error = %detail, "internal error while serving GraphQL");
-            ErrorCode::Internal.error("internal error; the server log has details under this request's id")
+            ErrorCode::Internal
+                .error("internal error; the server log has details under this request's id")
         }
     }
 }
@@ -139,12 +142,20 @@ mod tests {
     #[test]
     fn every_core_error_maps_to_its_code() {
         let cases: Vec<(CoreError, &str)> = vec![
-            (CoreError::Unauthenticated("x".into()), "\"UNAUTHENTICATED\""),
+            (
+                CoreError::Unauthenticated("x".into()),
+                "\"UNAUTHENTICATED\"",
+            ),
             (CoreError::Forbidden("x".into()), "\"FORBIDDEN\""),
             (CoreError::validation("f", "bad"), "\"BAD_USER_INPUT\""),
             (CoreError::NotFound("user".into()), "\"NOT_FOUND\""),
             (CoreError::Conflict("x".into()), "\"CONFLICT\""),
-            (CoreError::RateLimited { retry_after_secs: 3 }, "\"RATE_LIMITED\""),
+            (
+                CoreError::RateLimited {
+                    retry_after_secs: 3,
+                },
+                "\"RATE_LIMITED\"",
+            ),
             (CoreError::Internal("x".into()), "\"INTERNAL\""),
         ];
         for (e, want) in cases {
@@ -154,7 +165,9 @@ mod tests {
 
     #[test]
     fn internal_details_never_reach_the_client() {
-        let (_, g) = code(CoreError::Internal("database: password=hunter2 at 10.0.0.1".into()));
+        let (_, g) = code(CoreError::Internal(
+            "database: password=hunter2 at 10.0.0.1".into(),
+        ));
         assert!(!g.message.contains("hunter2"));
         assert!(!g.message.contains("10.0.0.1"));
     }
@@ -162,8 +175,22 @@ mod tests {
     #[test]
     fn validation_names_the_field_and_rate_limit_the_wait() {
         let (_, g) = code(CoreError::validation("tier", "bad"));
-        assert_eq!(g.extensions.as_ref().and_then(|x| x.get("field").cloned()).map(|v| v.to_string()), Some("\"tier\"".into()));
-        let (_, g) = code(CoreError::RateLimited { retry_after_secs: 42 });
-        assert_eq!(g.extensions.as_ref().and_then(|x| x.get("retryAfter").cloned()).map(|v| v.to_string()), Some("42".into()));
+        assert_eq!(
+            g.extensions
+                .as_ref()
+                .and_then(|x| x.get("field").cloned())
+                .map(|v| v.to_string()),
+            Some("\"tier\"".into())
+        );
+        let (_, g) = code(CoreError::RateLimited {
+            retry_after_secs: 42,
+        });
+        assert_eq!(
+            g.extensions
+                .as_ref()
+                .and_then(|x| x.get("retryAfter").cloned())
+                .map(|v| v.to_string()),
+            Some("42".into())
+        );
     }
 }

@@ -50,19 +50,27 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { depth: 12, complexity: 1000, introspection: true }
+        Limits {
+            depth: 12,
+            complexity: 1000,
+            introspection: true,
+        }
     }
 }
 
 /// Builds the schema with the services and cookie policy attached.
 pub fn build(services: Services, cookies: CookiePolicy, limits: &Limits) -> AppSchema {
-    let mut b = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
-        .data(services)
-        .data(cookies)
-        .limit_depth(limits.depth)
-        .limit_complexity(limits.complexity)
-        .limit_recursive_depth(32)
-        .limit_directives(16);
+    let mut b = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .data(services)
+    .data(cookies)
+    .limit_depth(limits.depth)
+    .limit_complexity(limits.complexity)
+    .limit_recursive_depth(32)
+    .limit_directives(16);
     if !limits.introspection {
         b = b.disable_introspection();
     }
@@ -71,7 +79,13 @@ pub fn build(services: Services, cookies: CookiePolicy, limits: &Limits) -> AppS
 
 /// The schema in SDL, as committed in `schema/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default()).finish().sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .finish()
+    .sdl()
 }
 
 /// Gives every error of a response an `extensions.code`: errors raised by our resolvers already
@@ -80,10 +94,19 @@ pub fn sdl() -> String {
 /// when one field's arguments could not be read (with a path).
 pub fn ensure_error_codes(resp: &mut async_graphql::Response) {
     for err in &mut resp.errors {
-        let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+        let has_code = err
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
         if !has_code {
-            let code = if err.path.is_empty() { ErrorCode::GraphqlValidationFailed } else { ErrorCode::BadUserInput };
-            err.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
+            let code = if err.path.is_empty() {
+                ErrorCode::GraphqlValidationFailed
+            } else {
+                ErrorCode::BadUserInput
+            };
+            err.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code.as_str());
         }
     }
 }

@@ -15,10 +15,13 @@ impl ScalarType for Dec {
             Value::String(s) => Decimal::from_str_exact(s.trim())
                 .map(Dec)
                 .map_err(|e| InputValueError::custom(format!("not an exact decimal: {e}"))),
-            Value::Number(n) if n.is_i64() || n.is_u64() => {
-                n.as_i64().map(|i| Dec(Decimal::from(i))).ok_or_else(|| InputValueError::custom("out of range"))
-            }
-            Value::Number(_) => Err(InputValueError::custom("pass decimals as strings, e.g. \"1.25\"; floats are inexact")),
+            Value::Number(n) if n.is_i64() || n.is_u64() => n
+                .as_i64()
+                .map(|i| Dec(Decimal::from(i)))
+                .ok_or_else(|| InputValueError::custom("out of range")),
+            Value::Number(_) => Err(InputValueError::custom(
+                "pass decimals as strings, e.g. \"1.25\"; floats are inexact",
+            )),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

@@ -12,6 +12,7 @@ use hpcb_core::clock::SystemClock;
 use hpcb_core::db::{Db, DbOptions};
 use hpcb_core::{Services, ServicesConfig};
 use hpcb_entities::Currency;
+use hpcb_migration::{Migrator, MigratorTrait};
 use hpcb_schema::{CookiePolicy, Limits};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,8 +22,12 @@ use tokio::net::TcpListener;
 /// Connects to the configured database and applies migrations.
 pub async fn open_db(config: &Config) -> Result<Db> {
     if config.is_sqlite() {
-        std::fs::create_dir_all(config.data_dir())
-            .with_context(|| format!("cannot create data directory {}", config.data_dir().display()))?;
+        std::fs::create_dir_all(config.data_dir()).with_context(|| {
+            format!(
+                "cannot create data directory {}",
+                config.data_dir().display()
+            )
+        })?;
     }
     let db = Db::connect(&DbOptions {
         url: config.database_url(),
@@ -31,7 +36,9 @@ pub async fn open_db(config: &Config) -> Result<Db> {
     })
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    db.migrate().await.map_err(|e| anyhow::anyhow!("migrating the database: {e}"))?;
+    Migrator::up(db.conn(), None)
+        .await
+        .context("migrating the database")?;
     Ok(db)
 }
 
@@ -61,17 +68,21 @@ pub async fn open_services(config: &Config) -> Result<Services> {
         audit_key: secret_or_file(&config.audit.hmac_key, &dir, "audit.key")?,
         default_currency: Currency::parse(&config.billing.currency).unwrap_or(Currency::THB),
     };
-    Services::new(db, services_config, Arc::new(SystemClock), external_authenticator(config)?)
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    Services::new(
+        db,
+        services_config,
+        Arc::new(SystemClock),
+        external_authenticator(config)?,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 #[cfg(feature = "pam")]
 fn external_authenticator(config: &Config) -> Result<Option<Arc<dyn ExternalAuthenticator>>> {
-    Ok(config
-        .auth
-        .pam
-        .enabled
-        .then(|| Arc::new(crate::pam::PamAuthenticator::new(&config.auth.pam.service)) as Arc<dyn ExternalAuthenticator>))
+    Ok(config.auth.pam.enabled.then(|| {
+        Arc::new(crate::pam::PamAuthenticator::new(&config.auth.pam.service))
+            as Arc<dyn ExternalAuthenticator>
+    }))
 }
 
 #[cfg(not(feature = "pam"))]
@@ -90,7 +101,10 @@ impl Application {
     pub async fn build(config: Config) -> Result<Application> {
         let services = open_services(&config).await?;
         if !config.auth.admin_password.is_empty()
-            && services.bootstrap_admin(&config.auth.admin_password).await.map_err(|e| anyhow::anyhow!("{e}"))?
+            && services
+                .bootstrap_admin(&config.auth.admin_password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
         {
             tracing::info!("created the admin account from HPC_BILLING_ADMIN_PASSWORD");
         }
@@ -99,12 +113,31 @@ impl Application {
             complexity: config.graphql.max_complexity,
             introspection: config.graphql.introspection,
         };
-        let schema = hpcb_schema::build(services.clone(), CookiePolicy { secure: config.auth.cookie_secure }, &limits);
+        let schema = hpcb_schema::build(
+            services.clone(),
+            CookiePolicy {
+                secure: config.auth.cookie_secure,
+            },
+            &limits,
+        );
         let metrics = HttpMetrics::register(&services.metrics.registry)?;
         let addr = config.listen_addr()?;
-        let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-        let trusted_proxies = config.server.trusted_proxies.iter().filter_map(|p| p.parse().ok()).collect();
-        let state = AppState(Arc::new(Inner { services, schema, config, metrics, trusted_proxies }));
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let trusted_proxies = config
+            .server
+            .trusted_proxies
+            .iter()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        let state = AppState(Arc::new(Inner {
+            services,
+            schema,
+            config,
+            metrics,
+            trusted_proxies,
+        }));
         Ok(Application { listener, state })
     }
 
@@ -120,12 +153,15 @@ impl Application {
         let router = http::router(self.state.clone());
         tracing::info!(%addr, "listening on http://{addr}");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let serve = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                tracing::info!("shutting down: no new connections, finishing open requests");
-                let _ = stop_tx.send(true);
-            });
+        let serve = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: no new connections, finishing open requests");
+            let _ = stop_tx.send(true);
+        });
         let mut stop_rx = stop_rx;
         let deadline = async move {
             // Resolves `grace` after the signal, bounding how long open connections (such as

@@ -170,13 +170,22 @@ pub struct LogConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: "127.0.0.1:8080".into(), data_dir: "./data".into(), trusted_proxies: Vec::new(), shutdown_grace_secs: 20 }
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: "./data".into(),
+            trusted_proxies: Vec::new(),
+            shutdown_grace_secs: 20,
+        }
     }
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { url: String::new(), max_connections: 10, acquire_timeout_secs: 10 }
+        DatabaseConfig {
+            url: String::new(),
+            max_connections: 10,
+            acquire_timeout_secs: 10,
+        }
     }
 }
 
@@ -198,19 +207,30 @@ impl Default for AuthConfig {
 
 impl Default for ThrottleConfig {
     fn default() -> Self {
-        ThrottleConfig { max_failures: 5, window_secs: 900, lock_secs: 900 }
+        ThrottleConfig {
+            max_failures: 5,
+            window_secs: 900,
+            lock_secs: 900,
+        }
     }
 }
 
 impl Default for Argon2Config {
     fn default() -> Self {
-        Argon2Config { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+        Argon2Config {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
 impl Default for PamConfig {
     fn default() -> Self {
-        PamConfig { enabled: false, service: "hpc-billing".into() }
+        PamConfig {
+            enabled: false,
+            service: "hpc-billing".into(),
+        }
     }
 }
 
@@ -229,28 +249,38 @@ impl Default for GraphqlConfig {
 
 impl Default for BillingConfig {
     fn default() -> Self {
-        BillingConfig { currency: "THB".into() }
+        BillingConfig {
+            currency: "THB".into(),
+        }
     }
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { format: "pretty".into(), level: "info".into() }
+        LogConfig {
+            format: "pretty".into(),
+            level: "info".into(),
+        }
     }
 }
 
 /// Short names for the settings operators set most.
-const ALIASES: [(&str, &str); 3] =
-    [("DATABASE_URL", "database.url"), ("LISTEN", "server.listen"), ("ADMIN_PASSWORD", "auth.admin_password")];
+const ALIASES: [(&str, &str); 3] = [
+    ("DATABASE_URL", "database.url"),
+    ("LISTEN", "server.listen"),
+    ("ADMIN_PASSWORD", "auth.admin_password"),
+];
 
 impl Config {
     /// Loads defaults, then the file (if any), then the environment, and validates.
     pub fn load(file: Option<&Path>, env: &BTreeMap<String, String>) -> Result<Config> {
-        let mut merged = toml::Value::try_from(Config::default()).context("serialising defaults")?;
+        let mut merged =
+            toml::Value::try_from(Config::default()).context("serialising defaults")?;
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
-            let from_file: toml::Value =
-                toml::from_str(&text).map_err(|e| anyhow!("config file {}: {}", path.display(), e.message()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read config file {}", path.display()))?;
+            let from_file: toml::Value = toml::from_str(&text)
+                .map_err(|e| anyhow!("config file {}: {}", path.display(), e.message()))?;
             merge(&mut merged, from_file);
         }
         let leaves = leaf_paths(&merged);
@@ -264,7 +294,9 @@ impl Config {
                 .find(|(alias, _)| *alias == short)
                 .map(|(_, p)| p.to_string())
                 .or_else(|| leaves.iter().find(|p| env_name(p) == *name).cloned())
-                .ok_or_else(|| anyhow!("unknown setting {name}: no configuration key has that name"))?;
+                .ok_or_else(|| {
+                    anyhow!("unknown setting {name}: no configuration key has that name")
+                })?;
             set_from_env(&mut merged, &path, name, value)?;
         }
         let config: Config = serde_path_to_error::deserialize(merged).map_err(|e| {
@@ -278,7 +310,10 @@ impl Config {
     fn validate(&self) -> Result<()> {
         self.listen_addr()?;
         let url = self.database_url();
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             bail!("invalid configuration key \"database.url\": use sqlite://… or postgres://…");
         }
         let positive = [
@@ -286,8 +321,14 @@ impl Config {
             ("auth.session_ttl_secs", self.auth.session_ttl_secs),
             ("auth.throttle.window_secs", self.auth.throttle.window_secs),
             ("auth.throttle.lock_secs", self.auth.throttle.lock_secs),
-            ("auth.throttle.max_failures", i64::from(self.auth.throttle.max_failures)),
-            ("database.max_connections", i64::from(self.database.max_connections)),
+            (
+                "auth.throttle.max_failures",
+                i64::from(self.auth.throttle.max_failures),
+            ),
+            (
+                "database.max_connections",
+                i64::from(self.database.max_connections),
+            ),
             ("graphql.max_depth", self.graphql.max_depth as i64),
             ("graphql.max_complexity", self.graphql.max_complexity as i64),
             ("graphql.max_body_bytes", self.graphql.max_body_bytes as i64),
@@ -304,13 +345,21 @@ impl Config {
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
             bail!("invalid configuration key \"log.format\": use pretty or json");
         }
-        for (key, v) in [("auth.jwt_secret", &self.auth.jwt_secret), ("audit.hmac_key", &self.audit.hmac_key)] {
+        for (key, v) in [
+            ("auth.jwt_secret", &self.auth.jwt_secret),
+            ("audit.hmac_key", &self.audit.hmac_key),
+        ] {
             if !v.is_empty() && v.len() < 32 {
                 bail!("invalid configuration key {key:?}: must be at least 32 characters (or empty to use a key file)");
             }
         }
-        if !self.auth.admin_password.is_empty() && self.auth.admin_password.chars().count() < self.auth.min_password_len {
-            bail!("invalid configuration key \"auth.admin_password\": must be at least {} characters", self.auth.min_password_len);
+        if !self.auth.admin_password.is_empty()
+            && self.auth.admin_password.chars().count() < self.auth.min_password_len
+        {
+            bail!(
+                "invalid configuration key \"auth.admin_password\": must be at least {} characters",
+                self.auth.min_password_len
+            );
         }
         for p in &self.server.trusted_proxies {
             p.parse::<std::net::IpAddr>()
@@ -324,16 +373,21 @@ impl Config {
 
     /// The socket address to listen on.
     pub fn listen_addr(&self) -> Result<SocketAddr> {
-        self.server
-            .listen
-            .parse()
-            .map_err(|_| anyhow!("invalid configuration key \"server.listen\": {:?} is not host:port", self.server.listen))
+        self.server.listen.parse().map_err(|_| {
+            anyhow!(
+                "invalid configuration key \"server.listen\": {:?} is not host:port",
+                self.server.listen
+            )
+        })
     }
 
     /// The database URL, defaulting to SQLite in the data directory.
     pub fn database_url(&self) -> String {
         if self.database.url.is_empty() {
-            format!("sqlite://{}?mode=rwc", self.data_dir().join("hpc-billing.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir().join("hpc-billing.db").display()
+            )
         } else {
             self.database.url.clone()
         }
@@ -360,7 +414,11 @@ fn leaf_paths(v: &toml::Value) -> Vec<String> {
         match v {
             toml::Value::Table(t) => {
                 for (k, v) in t {
-                    let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
                     walk(&p, v, out);
                 }
             }
@@ -398,17 +456,27 @@ fn set_from_env(root: &mut toml::Value, path: &str, name: &str, raw: &str) -> Re
             .ok_or_else(|| anyhow!("{name}: configuration key {path:?} does not exist"))?;
     }
     let last = parts[parts.len() - 1];
-    let table = cur.as_table_mut().ok_or_else(|| anyhow!("{name}: {path:?} is not a setting"))?;
-    let bad = |what: &str| anyhow!("invalid configuration key {path:?} (from {name}): expected {what}, got {raw:?}");
+    let table = cur
+        .as_table_mut()
+        .ok_or_else(|| anyhow!("{name}: {path:?} is not a setting"))?;
+    let bad = |what: &str| {
+        anyhow!("invalid configuration key {path:?} (from {name}): expected {what}, got {raw:?}")
+    };
     let value = match table.get(last) {
-        Some(toml::Value::Integer(_)) => toml::Value::Integer(raw.trim().parse().map_err(|_| bad("an integer"))?),
+        Some(toml::Value::Integer(_)) => {
+            toml::Value::Integer(raw.trim().parse().map_err(|_| bad("an integer"))?)
+        }
         Some(toml::Value::Boolean(_)) => toml::Value::Boolean(match raw.trim() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" => false,
             _ => return Err(bad("true or false")),
         }),
         Some(toml::Value::Array(_)) => toml::Value::Array(
-            raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.to_owned())).collect(),
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_owned()))
+                .collect(),
         ),
         _ => toml::Value::String(raw.to_owned()),
     };
@@ -421,7 +489,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -436,7 +507,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("hpcb-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let f = dir.join("c.toml");
-        std::fs::write(&f, "[graphql]\nmax_depth = 5\n[server]\nlisten = \"127.0.0.1:9000\"\n").expect("write");
+        std::fs::write(
+            &f,
+            "[graphql]\nmax_depth = 5\n[server]\nlisten = \"127.0.0.1:9000\"\n",
+        )
+        .expect("write");
         let c = Config::load(
             Some(&f),
             &env(&[
@@ -456,11 +531,14 @@ mod tests {
 
     #[test]
     fn errors_name_the_key() {
-        let e = Config::load(None, &env(&[("HPC_BILLING_GRAPHQL_MAX_DEPTH", "deep")])).expect_err("not a number");
+        let e = Config::load(None, &env(&[("HPC_BILLING_GRAPHQL_MAX_DEPTH", "deep")]))
+            .expect_err("not a number");
         assert!(e.to_string().contains("graphql.max_depth"), "{e}");
-        let e = Config::load(None, &env(&[("HPC_BILLING_LISTEN", "nowhere")])).expect_err("bad address");
+        let e = Config::load(None, &env(&[("HPC_BILLING_LISTEN", "nowhere")]))
+            .expect_err("bad address");
         assert!(e.to_string().contains("server.listen"), "{e}");
-        let e = Config::load(None, &env(&[("HPC_BILLING_NO_SUCH_THING", "1")])).expect_err("unknown");
+        let e =
+            Config::load(None, &env(&[("HPC_BILLING_NO_SUCH_THING", "1")])).expect_err("unknown");
         assert!(e.to_string().contains("HPC_BILLING_NO_SUCH_THING"), "{e}");
         let dir = std::env::temp_dir().join(format!("hpcb-cfg2-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");

@@ -29,7 +29,8 @@ struct PamResponse {
     resp_retcode: c_int,
 }
 
-type ConvFn = extern "C" fn(c_int, *mut *const PamMessage, *mut *mut PamResponse, *mut c_void) -> c_int;
+type ConvFn =
+    extern "C" fn(c_int, *mut *const PamMessage, *mut *mut PamResponse, *mut c_void) -> c_int;
 
 #[repr(C)]
 struct PamConv {
@@ -39,7 +40,12 @@ struct PamConv {
 
 #[link(name = "pam")]
 extern "C" {
-    fn pam_start(service: *const c_char, user: *const c_char, conv: *const PamConv, pamh: *mut *mut c_void) -> c_int;
+    fn pam_start(
+        service: *const c_char,
+        user: *const c_char,
+        conv: *const PamConv,
+        pamh: *mut *mut c_void,
+    ) -> c_int;
     fn pam_authenticate(pamh: *mut c_void, flags: c_int) -> c_int;
     fn pam_acct_mgmt(pamh: *mut c_void, flags: c_int) -> c_int;
     fn pam_end(pamh: *mut c_void, status: c_int) -> c_int;
@@ -58,7 +64,12 @@ struct Credentials {
 
 /// Answers PAM's prompts: echo-off prompts get the password, echo-on prompts the user name,
 /// messages nothing. Responses are allocated with the C allocator because PAM frees them.
-extern "C" fn conversation(num: c_int, msgs: *mut *const PamMessage, resp: *mut *mut PamResponse, data: *mut c_void) -> c_int {
+extern "C" fn conversation(
+    num: c_int,
+    msgs: *mut *const PamMessage,
+    resp: *mut *mut PamResponse,
+    data: *mut c_void,
+) -> c_int {
     if num <= 0 || msgs.is_null() || resp.is_null() || data.is_null() {
         return PAM_CONV_ERR;
     }
@@ -98,7 +109,9 @@ pub struct PamAuthenticator {
 impl PamAuthenticator {
     /// Uses `/etc/pam.d/<service>`.
     pub fn new(service: &str) -> PamAuthenticator {
-        PamAuthenticator { service: service.to_owned() }
+        PamAuthenticator {
+            service: service.to_owned(),
+        }
     }
 }
 
@@ -108,19 +121,32 @@ impl ExternalAuthenticator for PamAuthenticator {
     }
 
     fn authenticate(&self, username: &str, password: &str) -> CoreResult<bool> {
-        let (Ok(service), Ok(user), Ok(pw)) = (CString::new(self.service.as_str()), CString::new(username), CString::new(password)) else {
+        let (Ok(service), Ok(user), Ok(pw)) = (
+            CString::new(self.service.as_str()),
+            CString::new(username),
+            CString::new(password),
+        ) else {
             // An interior NUL can never be a valid credential.
             return Ok(false);
         };
-        let creds = Box::new(Credentials { user: user.clone(), password: pw });
-        let conv = PamConv { conv: conversation, appdata_ptr: &*creds as *const Credentials as *mut c_void };
+        let creds = Box::new(Credentials {
+            user: user.clone(),
+            password: pw,
+        });
+        let conv = PamConv {
+            conv: conversation,
+            appdata_ptr: &*creds as *const Credentials as *mut c_void,
+        };
         let mut handle: *mut c_void = std::ptr::null_mut();
         // SAFETY: every pointer passed lives until `pam_end` returns; `handle` is only used
         // after a successful `pam_start`.
         unsafe {
             let rc = pam_start(service.as_ptr(), user.as_ptr(), &conv, &mut handle);
             if rc != PAM_SUCCESS || handle.is_null() {
-                return Err(CoreError::internal(format!("pam_start for service {} failed with code {rc}", self.service)));
+                return Err(CoreError::internal(format!(
+                    "pam_start for service {} failed with code {rc}",
+                    self.service
+                )));
             }
             let mut rc = pam_authenticate(handle, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
             if rc == PAM_SUCCESS {

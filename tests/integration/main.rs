@@ -1,1 +1,15 @@
-fn main(){}
+//! Black-box tests of the real `hpc-billing` binary: each test starts the server on a loopback
+//! port against a fresh database (SQLite and PostgreSQL) and talks to it over HTTP like a
+//! client would.
+
+mod harness;
+
+mod accounts;
+mod audit;
+mod authorization;
+mod cli;
+mod dependency_rules;
+mod graphql_http;
+mod operations;
+#[cfg(feature = "pam")]
+mod pam;

@@ -11,7 +11,7 @@ mod token;
 pub use external::ExternalAuthenticator;
 pub use password::PasswordHasher;
 pub use principal::{AuthVia, Principal, Role};
-pub use service::{AuthService, LoginOutcome};
 pub(crate) use service::{revoke_all, revoke_except};
+pub use service::{AuthService, LoginOutcome};
 pub use settings::{Argon2Settings, AuthSettings, ThrottleSettings};
 pub use token::{Claims, TokenIssuer};

@@ -40,7 +40,10 @@ impl FromStr for Role {
             "admin" => Ok(Role::Admin),
             "finance" => Ok(Role::Finance),
             "user" => Ok(Role::User),
-            other => Err(CoreError::validation("role", format!("unknown role {other:?}; use admin, finance or user"))),
+            other => Err(CoreError::validation(
+                "role",
+                format!("unknown role {other:?}; use admin, finance or user"),
+            )),
         }
     }
 }
@@ -83,7 +86,11 @@ impl Principal {
         } else {
             Err(CoreError::Forbidden(format!(
                 "this needs the {} role",
-                roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
+                roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             )))
         }
     }
@@ -91,9 +98,9 @@ impl Principal {
     /// Refuses a state-changing request that came with the cookie but without the CSRF token.
     pub fn require_csrf(&self) -> Result<(), CoreError> {
         match self.via {
-            AuthVia::Cookie { csrf_ok: false } => {
-                Err(CoreError::Forbidden("missing or wrong X-CSRF-Token header for a cookie session".into()))
-            }
+            AuthVia::Cookie { csrf_ok: false } => Err(CoreError::Forbidden(
+                "missing or wrong X-CSRF-Token header for a cookie session".into(),
+            )),
             _ => Ok(()),
         }
     }

@@ -15,7 +15,9 @@ use crate::metrics::Metrics;
 use crate::users::User;
 use hpcb_entities::tables::{login_throttle, sessions, users};
 use hpcb_entities::UserId;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
+};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -63,12 +65,19 @@ fn sha256_hex(s: &str) -> String {
 
 /// Compares two strings in time independent of where they differ.
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 impl AuthService {
     /// Builds the service.
-    #[expect(clippy::too_many_arguments, reason = "a constructor that wires every dependency once")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a constructor that wires every dependency once"
+    )]
     pub fn new(
         db: Db,
         settings: Arc<AuthSettings>,
@@ -79,24 +88,46 @@ impl AuthService {
         metrics: Metrics,
         external: Option<Arc<dyn ExternalAuthenticator>>,
     ) -> AuthService {
-        AuthService { db, settings, hasher, tokens, audit, clock, metrics, external }
+        AuthService {
+            db,
+            settings,
+            hasher,
+            tokens,
+            audit,
+            clock,
+            metrics,
+            external,
+        }
     }
 
     /// Logs in with a user name and password, subject to throttling per (user name, address).
-    pub async fn login(&self, username: &str, password: &str, meta: &RequestMeta) -> CoreResult<LoginOutcome> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        meta: &RequestMeta,
+    ) -> CoreResult<LoginOutcome> {
         let username = username.trim();
         if username.is_empty() || username.len() > 128 {
-            return Err(CoreError::validation("username", "must be 1 to 128 characters"));
+            return Err(CoreError::validation(
+                "username",
+                "must be 1 to 128 characters",
+            ));
         }
         if password.is_empty() || password.len() > 1024 {
-            return Err(CoreError::validation("password", "must be 1 to 1024 characters"));
+            return Err(CoreError::validation(
+                "password",
+                "must be 1 to 1024 characters",
+            ));
         }
         let key = username.to_lowercase();
         let ip = meta.ip_or_unknown().to_owned();
         let now = self.clock.now_ms();
 
         // Cheap check first: a locked pair is refused before any password hashing.
-        let row = login_throttle::Entity::find_by_id((key.clone(), ip.clone())).one(self.db.conn()).await?;
+        let row = login_throttle::Entity::find_by_id((key.clone(), ip.clone()))
+            .one(self.db.conn())
+            .await?;
         if let LockState::Locked { remaining_ms } = lock_state(row.as_ref(), now) {
             return self.refuse_locked(username, meta, remaining_ms).await;
         }
@@ -106,14 +137,24 @@ impl AuthService {
         let mut tx = self.db.begin_write().await?;
         tx.serialize().await?;
         let now = self.clock.now_ms();
-        let row = login_throttle::Entity::find_by_id((key.clone(), ip.clone())).one(&*tx).await?;
+        let row = login_throttle::Entity::find_by_id((key.clone(), ip.clone()))
+            .one(&*tx)
+            .await?;
         let state = lock_state(row.as_ref(), now);
         if let LockState::Locked { remaining_ms } = state {
             drop(tx);
             return self.refuse_locked(username, meta, remaining_ms).await;
         }
         if state == LockState::Expired {
-            self.audit_auth(&mut tx, meta, username, "auth.lockout.end", "ok", json!({"ip": ip})).await?;
+            self.audit_auth(
+                &mut tx,
+                meta,
+                username,
+                "auth.lockout.end",
+                "ok",
+                json!({"ip": ip}),
+            )
+            .await?;
         }
         match verdict {
             Verdict::Good(user) => self.finish_login(tx, &key, &ip, user, meta).await,
@@ -127,7 +168,8 @@ impl AuthService {
                     Verdict::Bad(r) => r,
                     _ => unreachable!("matched above"),
                 };
-                let (failures, window_start, locked_until) = after_failure(row.as_ref(), now, &self.settings.throttle);
+                let (failures, window_start, locked_until) =
+                    after_failure(row.as_ref(), now, &self.settings.throttle);
                 let am = login_throttle::ActiveModel {
                     username: Set(key.clone()),
                     ip: Set(ip.clone()),
@@ -140,9 +182,25 @@ impl AuthService {
                 } else {
                     am.insert(&*tx).await?;
                 }
-                self.audit_auth(&mut tx, meta, username, "auth.login.failure", "denied", json!({"reason": reason, "failures": failures})).await?;
+                self.audit_auth(
+                    &mut tx,
+                    meta,
+                    username,
+                    "auth.login.failure",
+                    "denied",
+                    json!({"reason": reason, "failures": failures}),
+                )
+                .await?;
                 if let Some(until) = locked_until {
-                    self.audit_auth(&mut tx, meta, username, "auth.lockout.start", "denied", json!({"until": until, "failures": failures})).await?;
+                    self.audit_auth(
+                        &mut tx,
+                        meta,
+                        username,
+                        "auth.lockout.start",
+                        "denied",
+                        json!({"until": until, "failures": failures}),
+                    )
+                    .await?;
                 }
                 tx.commit().await?;
                 self.metrics.login_failure.inc();
@@ -150,26 +208,51 @@ impl AuthService {
                     self.metrics.lockout_start.inc();
                 }
                 match verdict {
-                    Verdict::Disabled => Err(CoreError::Forbidden("this account is disabled".into())),
-                    _ => Err(CoreError::Unauthenticated("invalid username or password".into())),
+                    Verdict::Disabled => {
+                        Err(CoreError::Forbidden("this account is disabled".into()))
+                    }
+                    _ => Err(CoreError::Unauthenticated(
+                        "invalid username or password".into(),
+                    )),
                 }
             }
         }
     }
 
-    async fn refuse_locked<T>(&self, username: &str, meta: &RequestMeta, remaining_ms: i64) -> CoreResult<T> {
+    async fn refuse_locked<T>(
+        &self,
+        username: &str,
+        meta: &RequestMeta,
+        remaining_ms: i64,
+    ) -> CoreResult<T> {
         let retry = retry_after_secs(remaining_ms);
         let mut tx = self.db.begin_write().await?;
-        self.audit_auth(&mut tx, meta, username, "auth.lockout.active", "denied", json!({"retry_after_secs": retry})).await?;
+        self.audit_auth(
+            &mut tx,
+            meta,
+            username,
+            "auth.lockout.active",
+            "denied",
+            json!({"retry_after_secs": retry}),
+        )
+        .await?;
         tx.commit().await?;
-        Err(CoreError::RateLimited { retry_after_secs: retry })
+        Err(CoreError::RateLimited {
+            retry_after_secs: retry,
+        })
     }
 
     async fn check_credentials(&self, username: &str, password: &str) -> CoreResult<Verdict> {
-        let user = users::Entity::find().filter(users::Column::Username.eq(username)).one(self.db.conn()).await?;
+        let user = users::Entity::find()
+            .filter(users::Column::Username.eq(username))
+            .one(self.db.conn())
+            .await?;
         match user {
             Some(u) if u.auth_source == "local" => {
-                let ok = self.hasher.verify(password, u.password_hash.as_deref()).await?;
+                let ok = self
+                    .hasher
+                    .verify(password, u.password_hash.as_deref())
+                    .await?;
                 Ok(match (ok, u.disabled) {
                     (true, false) => Verdict::Good(u),
                     (true, true) => Verdict::Disabled,
@@ -195,18 +278,30 @@ impl AuthService {
     }
 
     async fn external_check(&self, username: &str, password: &str) -> CoreResult<Option<bool>> {
-        let Some(ext) = self.external.clone() else { return Ok(None) };
+        let Some(ext) = self.external.clone() else {
+            return Ok(None);
+        };
         let (u, p) = (username.to_owned(), password.to_owned());
-        let ok = tokio::task::spawn_blocking(move || ext.authenticate(&u, &p)).await.map_err(CoreError::internal)??;
+        let ok = tokio::task::spawn_blocking(move || ext.authenticate(&u, &p))
+            .await
+            .map_err(CoreError::internal)??;
         Ok(Some(ok))
     }
 
     async fn create_external_user(&self, tx: &WriteTx, username: &str) -> CoreResult<users::Model> {
-        if let Some(u) = users::Entity::find().filter(users::Column::Username.eq(username)).one(&**tx).await? {
+        if let Some(u) = users::Entity::find()
+            .filter(users::Column::Username.eq(username))
+            .one(&**tx)
+            .await?
+        {
             return Ok(u);
         }
         let now = self.clock.now_ms();
-        let source = self.external.as_ref().map(|e| e.source()).unwrap_or("external");
+        let source = self
+            .external
+            .as_ref()
+            .map(|e| e.source())
+            .unwrap_or("external");
         Ok(users::ActiveModel {
             id: NotSet,
             username: Set(username.to_owned()),
@@ -221,8 +316,17 @@ impl AuthService {
         .await?)
     }
 
-    async fn finish_login(&self, mut tx: WriteTx, key: &str, ip: &str, user: users::Model, meta: &RequestMeta) -> CoreResult<LoginOutcome> {
-        login_throttle::Entity::delete_by_id((key.to_owned(), ip.to_owned())).exec(&*tx).await?;
+    async fn finish_login(
+        &self,
+        mut tx: WriteTx,
+        key: &str,
+        ip: &str,
+        user: users::Model,
+        meta: &RequestMeta,
+    ) -> CoreResult<LoginOutcome> {
+        login_throttle::Entity::delete_by_id((key.to_owned(), ip.to_owned()))
+            .exec(&*tx)
+            .await?;
         let now = self.clock.now_ms();
         let session_id = hex::encode(rand::random::<[u8; 32]>());
         let csrf_token = hex::encode(rand::random::<[u8; 32]>());
@@ -238,7 +342,10 @@ impl AuthService {
         }
         .insert(&*tx)
         .await?;
-        let ttl = self.settings.token_ttl_secs.min(self.settings.session_ttl_secs);
+        let ttl = self
+            .settings
+            .token_ttl_secs
+            .min(self.settings.session_ttl_secs);
         let (token, token_expires_at) = self.tokens.issue(&user.username, &session_id, now, ttl)?;
         self.audit
             .append(
@@ -255,31 +362,67 @@ impl AuthService {
             .await?;
         tx.commit().await?;
         self.metrics.login_success.inc();
-        Ok(LoginOutcome { token, token_expires_at, csrf_token, session_id, user: User::try_from(user)? })
+        Ok(LoginOutcome {
+            token,
+            token_expires_at,
+            csrf_token,
+            session_id,
+            user: User::try_from(user)?,
+        })
     }
 
-    async fn audit_auth(&self, tx: &mut WriteTx, meta: &RequestMeta, username: &str, action: &str, status: &str, details: serde_json::Value) -> CoreResult<()> {
+    async fn audit_auth(
+        &self,
+        tx: &mut WriteTx,
+        meta: &RequestMeta,
+        username: &str,
+        action: &str,
+        status: &str,
+        details: serde_json::Value,
+    ) -> CoreResult<()> {
         self.audit
-            .append(tx, meta, NewAuditEntry { actor: Some(username), action, target: Some(format!("user:{username}")), status, details })
+            .append(
+                tx,
+                meta,
+                NewAuditEntry {
+                    actor: Some(username),
+                    action,
+                    target: Some(format!("user:{username}")),
+                    status,
+                    details,
+                },
+            )
             .await
             .map(|_| ())
     }
 
     /// Resolves a presented token into a principal, checking the session on every call.
-    pub async fn authenticate(&self, token: &str, via_cookie: bool, csrf_header: Option<&str>) -> CoreResult<Principal> {
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        via_cookie: bool,
+        csrf_header: Option<&str>,
+    ) -> CoreResult<Principal> {
         let now = self.clock.now_ms();
         let claims = self.tokens.check(token, now)?;
         let gone = || CoreError::Unauthenticated("session ended; log in again".into());
-        let session = sessions::Entity::find_by_id(claims.sid.clone()).one(self.db.conn()).await?.ok_or_else(gone)?;
+        let session = sessions::Entity::find_by_id(claims.sid.clone())
+            .one(self.db.conn())
+            .await?
+            .ok_or_else(gone)?;
         if session.revoked_at.is_some() || session.expires_at <= now {
             return Err(gone());
         }
-        let user = users::Entity::find_by_id(session.user_id).one(self.db.conn()).await?.ok_or_else(gone)?;
+        let user = users::Entity::find_by_id(session.user_id)
+            .one(self.db.conn())
+            .await?
+            .ok_or_else(gone)?;
         if user.disabled || user.username != claims.sub {
             return Err(gone());
         }
         let via = if via_cookie {
-            let csrf_ok = csrf_header.is_some_and(|h| constant_time_eq(&sha256_hex(h), &session.csrf_hash));
+            let csrf_ok =
+                csrf_header.is_some_and(|h| constant_time_eq(&sha256_hex(h), &session.csrf_hash));
             AuthVia::Cookie { csrf_ok }
         } else {
             AuthVia::Bearer
@@ -302,13 +445,19 @@ impl AuthService {
         if p.token_expires_at - now > ttl_ms / 2 {
             return Ok(None);
         }
-        let session = sessions::Entity::find_by_id(p.session_id.clone()).one(self.db.conn()).await?;
-        let Some(s) = session.filter(|s| s.revoked_at.is_none()) else { return Ok(None) };
+        let session = sessions::Entity::find_by_id(p.session_id.clone())
+            .one(self.db.conn())
+            .await?;
+        let Some(s) = session.filter(|s| s.revoked_at.is_none()) else {
+            return Ok(None);
+        };
         let ttl = ((s.expires_at - now) / 1000).min(self.settings.token_ttl_secs);
         if ttl <= 0 {
             return Ok(None);
         }
-        self.tokens.issue(&p.username, &p.session_id, now, ttl).map(Some)
+        self.tokens
+            .issue(&p.username, &p.session_id, now, ttl)
+            .map(Some)
     }
 
     /// Ends the caller's session.
@@ -316,15 +465,22 @@ impl AuthService {
         p.require_csrf()?;
         let mut tx = self.db.begin_write().await?;
         let sid = p.session_id.clone();
-        revoke_where(&*tx, p.user_id, self.clock.now_ms(), move |q| q.filter(sessions::Column::Id.eq(sid))).await?;
+        revoke_where(&*tx, p.user_id, self.clock.now_ms(), move |q| {
+            q.filter(sessions::Column::Id.eq(sid))
+        })
+        .await?;
         self.audit
-            .append(&mut tx, meta, NewAuditEntry {
-                actor: Some(&p.username),
-                action: "auth.logout",
-                target: Some(format!("user:{}", p.username)),
-                status: "ok",
-                details: json!({}),
-            })
+            .append(
+                &mut tx,
+                meta,
+                NewAuditEntry {
+                    actor: Some(&p.username),
+                    action: "auth.logout",
+                    target: Some(format!("user:{}", p.username)),
+                    status: "ok",
+                    details: json!({}),
+                },
+            )
             .await?;
         tx.commit().await
     }
@@ -336,12 +492,21 @@ impl AuthService {
 }
 
 /// Revokes every live session of a user (disabling an account).
-pub(crate) async fn revoke_all<C: ConnectionTrait>(conn: &C, user: UserId, now: i64) -> CoreResult<u64> {
+pub(crate) async fn revoke_all<C: ConnectionTrait>(
+    conn: &C,
+    user: UserId,
+    now: i64,
+) -> CoreResult<u64> {
     revoke_where(conn, user, now, |q| q).await
 }
 
 /// Revokes every live session of a user but `keep` (a password change keeps the caller's own).
-pub(crate) async fn revoke_except<C: ConnectionTrait>(conn: &C, user: UserId, keep: Option<&str>, now: i64) -> CoreResult<u64> {
+pub(crate) async fn revoke_except<C: ConnectionTrait>(
+    conn: &C,
+    user: UserId,
+    keep: Option<&str>,
+    now: i64,
+) -> CoreResult<u64> {
     let keep = keep.map(str::to_owned);
     revoke_where(conn, user, now, move |q| match keep {
         Some(k) => q.filter(sessions::Column::Id.ne(k)),
@@ -357,7 +522,10 @@ async fn revoke_where<C: ConnectionTrait>(
     narrow: impl FnOnce(sea_orm::UpdateMany<sessions::Entity>) -> sea_orm::UpdateMany<sessions::Entity>,
 ) -> CoreResult<u64> {
     let q = sessions::Entity::update_many()
-        .col_expr(sessions::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            sessions::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
         .filter(sessions::Column::UserId.eq(user.0))
         .filter(sessions::Column::RevokedAt.is_null());
     Ok(narrow(q).exec(conn).await?.rows_affected)

@@ -45,8 +45,16 @@ impl Default for AuthSettings {
             jwt_secret: Vec::new(),
             token_ttl_secs: 3600,
             session_ttl_secs: 12 * 3600,
-            throttle: ThrottleSettings { max_failures: 5, window_secs: 900, lock_secs: 900 },
-            argon2: Argon2Settings { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 },
+            throttle: ThrottleSettings {
+                max_failures: 5,
+                window_secs: 900,
+                lock_secs: 900,
+            },
+            argon2: Argon2Settings {
+                memory_kib: 19 * 1024,
+                iterations: 2,
+                parallelism: 1,
+            },
             min_password_len: 8,
         }
     }

@@ -237,14 +237,17 @@ mod tests {
     #[test]
     fn binary_bodies_travel_as_base64() {
         let request = HttpRequest::new("PUT", "https://x.test").bytes_body(&[0xff, 0x00]);
-        let wire = serde_json::to_value(&request).unwrap();
+        let wire = serde_json::to_value(&request).expect("this call must succeed");
         assert_eq!(wire["body_base64"], "/wA=");
         assert!(wire.get("body").is_none());
 
         let response: HttpResponse =
             serde_json::from_value(json!({ "status": 200, "body": null, "body_base64": "/wA=" }))
-                .unwrap();
-        assert_eq!(response.bytes().unwrap(), vec![0xff, 0x00]);
+                .expect("this call must succeed");
+        assert_eq!(
+            response.bytes().expect("this call must succeed"),
+            vec![0xff, 0x00]
+        );
         assert!(response.text().is_err());
     }
 
@@ -253,7 +256,7 @@ mod tests {
         let response: HttpResponse = serde_json::from_value(
             json!({ "status": 204, "headers": {}, "body": "", "elapsed_ms": 3 }),
         )
-        .unwrap();
+        .expect("this call must succeed");
         assert!(response.is_success());
     }
 }

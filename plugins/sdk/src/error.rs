@@ -34,10 +34,7 @@ impl PluginError {
 
     /// The plugin does not implement `method`; required answer for unknown methods.
     pub fn unknown_method(method: &str) -> Self {
-        Self::new(
-            codes::UNKNOWN_METHOD,
-            format!("unknown method `{method}`"),
-        )
+        Self::new(codes::UNKNOWN_METHOD, format!("unknown method `{method}`"))
     }
 
     /// A failure without a more specific code.

@@ -31,7 +31,9 @@ fn panic_error(payload: &(dyn Any + Send)) -> PluginError {
 /// A plugin instance behind the ABI: parses requests, catches panics, and refuses further calls
 /// once a call has panicked (its state may be half-updated).
 pub(crate) struct GuardedPlugin<P> {
-    plugin: P,
+    /// Always `Some` until dropped; an `Option` so `Drop` can run the plugin's destructor inside
+    /// the panic guard.
+    plugin: Option<P>,
     poisoned_by: Option<String>,
 }
 
@@ -39,7 +41,7 @@ impl<P: Plugin> GuardedPlugin<P> {
     /// Wraps a freshly created instance.
     pub(crate) fn new(plugin: P) -> Self {
         GuardedPlugin {
-            plugin,
+            plugin: Some(plugin),
             poisoned_by: None,
         }
     }
@@ -53,7 +55,12 @@ impl<P: Plugin> GuardedPlugin<P> {
             ));
         }
         let request: Value = parse_json(request_json)?;
-        let plugin = &mut self.plugin;
+        let Some(plugin) = self.plugin.as_mut() else {
+            return Err(PluginError::new(
+                codes::POISONED,
+                "instance already dropped",
+            ));
+        };
         match catch_panic(|| plugin.call(method, request)) {
             Ok(result) => Ok(serde_json::to_string(&result?)?),
             Err(panic) => {
@@ -61,6 +68,15 @@ impl<P: Plugin> GuardedPlugin<P> {
                 Err(panic)
             }
         }
+    }
+}
+
+impl<P> Drop for GuardedPlugin<P> {
+    /// The host drops instances through the ABI; a panicking destructor must not unwind into it.
+    fn drop(&mut self) {
+        let plugin = self.plugin.take();
+        // Nothing can be reported from a destructor; the panic message went to stderr.
+        let _ = catch_panic(move || drop(plugin));
     }
 }
 
@@ -113,19 +129,50 @@ mod tests {
         let mut guarded = GuardedPlugin::new(Fragile);
         assert_eq!(guarded.call_json("echo", "[1]").as_deref(), Ok("[1]"));
 
-        let err = guarded.call_json("panic", "{}").unwrap_err();
+        let err = guarded
+            .call_json("panic", "{}")
+            .expect_err("this call must fail");
         assert_eq!(err.code, "panic");
         assert_eq!(err.message, "plugin panicked: boom");
 
-        let err = guarded.call_json("echo", "{}").unwrap_err();
+        let err = guarded
+            .call_json("echo", "{}")
+            .expect_err("this call must fail");
         assert_eq!(err.code, "poisoned");
     }
 
     #[test]
     fn invalid_request_json_is_a_bad_request_and_does_not_poison() {
         let mut guarded = GuardedPlugin::new(Fragile);
-        let err = guarded.call_json("echo", "{nope").unwrap_err();
+        let err = guarded
+            .call_json("echo", "{nope")
+            .expect_err("this call must fail");
         assert_eq!(err.code, "bad_request");
         assert!(guarded.call_json("echo", "{}").is_ok());
+    }
+
+    struct PanicsOnDrop;
+
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("drop failed");
+        }
+    }
+
+    impl Plugin for PanicsOnDrop {
+        fn info() -> PluginInfo {
+            PluginInfo::new("panics-on-drop", PluginKind::Test, "0.0.0")
+        }
+        fn create(_config: Value, _host: Host) -> Result<Self, PluginError> {
+            Ok(PanicsOnDrop)
+        }
+        fn call(&mut self, _method: &str, request: Value) -> Result<Value, PluginError> {
+            Ok(request)
+        }
+    }
+
+    #[test]
+    fn a_panicking_destructor_does_not_unwind_out_of_the_guard() {
+        drop(GuardedPlugin::new(PanicsOnDrop));
     }
 }

@@ -72,7 +72,9 @@ impl Host {
         let request = serde_json::to_value(request)?;
         let response = self.call(capability, &request)?;
         serde_json::from_value(response).map_err(|err| {
-            PluginError::other(format!("unexpected `{capability}` response from host: {err}"))
+            PluginError::other(format!(
+                "unexpected `{capability}` response from host: {err}"
+            ))
         })
     }
 
@@ -168,14 +170,21 @@ mod tests {
         let host = fake_host();
         assert_eq!(host.now_ms(), Ok(42));
         assert_eq!(host.secret("api_key").as_deref(), Ok("sk_test"));
-        let response = host.http(&HttpRequest::get("https://x.test/a")).unwrap();
+        let response = host
+            .http(&HttpRequest::get("https://x.test/a"))
+            .expect("this call must succeed");
         assert_eq!(response.status, 201);
-        assert_eq!(response.text().unwrap(), "https://x.test/a");
+        assert_eq!(
+            response.text().expect("this call must succeed"),
+            "https://x.test/a"
+        );
     }
 
     #[test]
     fn host_errors_keep_their_code() {
-        let err = fake_host().secret("other").unwrap_err();
+        let err = fake_host()
+            .secret("other")
+            .expect_err("this call must fail");
         assert!(err.is("denied"), "{err}");
     }
 }

@@ -9,7 +9,7 @@
 )]
 
 use abi_stable::{
-    library::{CheckTypeLayout, LibHeader, RootModuleResult, __call_root_module_loader},
+    library::{__call_root_module_loader, CheckTypeLayout, LibHeader, RootModuleResult},
     prefix_type::PrefixTypeTrait,
     sabi_trait::TD_Opaque,
     std_types::{RResult, RStr, RString},

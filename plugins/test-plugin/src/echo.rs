@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use hpcb_plugin_sdk::{
-    json, serde_json, Host, HttpRequest, LogLevel, Plugin, PluginError, PluginInfo, PluginKind, RunRequest,
-    Value,
+    json, serde_json, Host, HttpRequest, LogLevel, Plugin, PluginError, PluginInfo, PluginKind,
+    RunRequest, Value,
 };
 
 /// The well-behaved test plugin. Config: `{"panic_in_create": true}` makes `create` panic.
@@ -80,14 +80,25 @@ mod tests {
             "run" => Ok(json!({ "status": 0, "stdout": request["program"], "stderr": "" })),
             other => Err(PluginError::new("denied", other)),
         });
-        let mut plugin = EchoPlugin::create(Value::Null, host).unwrap();
+        let mut plugin = EchoPlugin::create(Value::Null, host).expect("this call must succeed");
 
-        assert_eq!(plugin.call("now", json!({})).unwrap(), json!({ "unix_ms": 7 }));
+        assert_eq!(
+            plugin
+                .call("now", json!({}))
+                .expect("this call must succeed"),
+            json!({ "unix_ms": 7 })
+        );
         let output = plugin
             .call("run", json!({ "program": "sacct", "args": [] }))
-            .unwrap();
+            .expect("this call must succeed");
         assert_eq!(output["stdout"], "sacct");
-        assert!(plugin.call("secret", json!({ "name": "x" })).unwrap_err().is("denied"));
-        assert!(plugin.call("nope", json!({})).unwrap_err().is("unknown_method"));
+        assert!(plugin
+            .call("secret", json!({ "name": "x" }))
+            .expect_err("this call must fail")
+            .is("denied"));
+        assert!(plugin
+            .call("nope", json!({}))
+            .expect_err("this call must fail")
+            .is("unknown_method"));
     }
 }

@@ -15,7 +15,12 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// Signs in. Repeated failures for one user name from one address lock that pair for a
     /// while (`RATE_LIMITED` with `retryAfter`).
-    async fn login(&self, ctx: &Context<'_>, username: String, password: String) -> Result<LoginPayload, ApiError> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> Result<LoginPayload, ApiError> {
         let svc = services(ctx)?;
         let out = svc.auth.login(&username, &password, &meta(ctx)).await?;
         let policy = ctx.data::<CookiePolicy>()?;
@@ -50,39 +55,81 @@ impl AccountMutation {
         #[graphql(default_with = "RoleGql::User")] role: RoleGql,
     ) -> Result<UserGql, ApiError> {
         let p = principal(ctx)?;
-        let u = services(ctx)?.users.create(Actor::User(p), &meta(ctx), &username, &password, role.into()).await?;
+        let u = services(ctx)?
+            .users
+            .create(
+                Actor::User(p),
+                &meta(ctx),
+                &username,
+                &password,
+                role.into(),
+            )
+            .await?;
         Ok(u.into())
     }
 
     /// Changes an account's role (admin); takes effect on the account's next request.
-    async fn set_user_role(&self, ctx: &Context<'_>, username: String, role: RoleGql) -> Result<UserGql, ApiError> {
+    async fn set_user_role(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        role: RoleGql,
+    ) -> Result<UserGql, ApiError> {
         let p = principal(ctx)?;
-        Ok(services(ctx)?.users.set_role(Actor::User(p), &meta(ctx), &username, role.into()).await?.into())
+        Ok(services(ctx)?
+            .users
+            .set_role(Actor::User(p), &meta(ctx), &username, role.into())
+            .await?
+            .into())
     }
 
     /// Disables an account and ends its sessions (admin).
     async fn disable_user(&self, ctx: &Context<'_>, username: String) -> Result<UserGql, ApiError> {
         let p = principal(ctx)?;
-        Ok(services(ctx)?.users.set_disabled(Actor::User(p), &meta(ctx), &username, true).await?.into())
+        Ok(services(ctx)?
+            .users
+            .set_disabled(Actor::User(p), &meta(ctx), &username, true)
+            .await?
+            .into())
     }
 
     /// Re-enables a disabled account (admin).
     async fn enable_user(&self, ctx: &Context<'_>, username: String) -> Result<UserGql, ApiError> {
         let p = principal(ctx)?;
-        Ok(services(ctx)?.users.set_disabled(Actor::User(p), &meta(ctx), &username, false).await?.into())
+        Ok(services(ctx)?
+            .users
+            .set_disabled(Actor::User(p), &meta(ctx), &username, false)
+            .await?
+            .into())
     }
 
     /// Changes your own password; your other sessions end.
-    async fn change_password(&self, ctx: &Context<'_>, current_password: String, new_password: String) -> Result<bool, ApiError> {
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<bool, ApiError> {
         let p = principal(ctx)?;
-        services(ctx)?.users.change_password(p, &meta(ctx), &current_password, &new_password).await?;
+        services(ctx)?
+            .users
+            .change_password(p, &meta(ctx), &current_password, &new_password)
+            .await?;
         Ok(true)
     }
 
     /// Sets another account's password (admin); that account's sessions end.
-    async fn set_user_password(&self, ctx: &Context<'_>, username: String, password: String) -> Result<bool, ApiError> {
+    async fn set_user_password(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> Result<bool, ApiError> {
         let p = principal(ctx)?;
-        services(ctx)?.users.set_password(Actor::User(p), &meta(ctx), &username, &password).await?;
+        services(ctx)?
+            .users
+            .set_password(Actor::User(p), &meta(ctx), &username, &password)
+            .await?;
         Ok(true)
     }
 }

@@ -18,13 +18,21 @@ impl AccountQuery {
             .users
             .find(&p.username)
             .await?
-            .ok_or_else(|| hpcb_core::CoreError::Unauthenticated("session ended; log in again".into()))?;
+            .ok_or_else(|| {
+                hpcb_core::CoreError::Unauthenticated("session ended; log in again".into())
+            })?;
         Ok(user.into())
     }
 
     /// Every account (admin).
     async fn users(&self, ctx: &Context<'_>) -> Result<Vec<UserGql>, ApiError> {
         let p = principal(ctx)?;
-        Ok(services(ctx)?.users.list(p).await?.into_iter().map(UserGql::from).collect())
+        Ok(services(ctx)?
+            .users
+            .list(p)
+            .await?
+            .into_iter()
+            .map(UserGql::from)
+            .collect())
     }
 }

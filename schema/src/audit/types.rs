@@ -49,7 +49,9 @@ impl From<AuditEntry> for AuditEntryGql {
             action: e.action,
             target: e.target,
             status: e.status,
-            details: Json(serde_json::from_str(&e.details).unwrap_or(serde_json::Value::String(e.details))),
+            details: Json(
+                serde_json::from_str(&e.details).unwrap_or(serde_json::Value::String(e.details)),
+            ),
             prev_hash: e.prev_hash,
             hash: e.hash,
         }
@@ -108,6 +110,11 @@ pub struct AuditVerifyResult {
 
 impl From<VerifyReport> for AuditVerifyResult {
     fn from(r: VerifyReport) -> Self {
-        AuditVerifyResult { ok: r.ok, checked: r.checked, first_broken_id: r.first_broken_id, reason: r.reason }
+        AuditVerifyResult {
+            ok: r.ok,
+            checked: r.checked,
+            first_broken_id: r.first_broken_id,
+            reason: r.reason,
+        }
     }
 }

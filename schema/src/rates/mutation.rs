@@ -30,23 +30,53 @@ impl RateMutation {
         currency: Option<String>,
     ) -> Result<RateGql, ApiError> {
         let p = principal(ctx)?;
-        let currency = match currency {
-            Some(c) => Some(Currency::parse(&c).ok_or_else(|| CoreError::validation("currency", "use a three-letter ISO code"))?),
-            None => None,
+        let currency =
+            match currency {
+                Some(c) => Some(Currency::parse(&c).ok_or_else(|| {
+                    CoreError::validation("currency", "use a three-letter ISO code")
+                })?),
+                None => None,
+            };
+        let input = RateInput {
+            tier,
+            cpu: cpu.0,
+            gpu: gpu.0,
+            mem: mem.0,
+            currency,
+            effective_from: effective_from.map(|d| d.0),
         };
-        let input = RateInput { tier, cpu: cpu.0, gpu: gpu.0, mem: mem.0, currency, effective_from: effective_from.map(|d| d.0) };
-        Ok(services(ctx)?.rates.update(Actor::User(p), &meta(ctx), input).await?.into())
+        Ok(services(ctx)?
+            .rates
+            .update(Actor::User(p), &meta(ctx), input)
+            .await?
+            .into())
     }
 
     /// Prices a user at a fixed tier (admin, finance).
-    async fn set_tier_override(&self, ctx: &Context<'_>, username: String, tier: String) -> Result<TierOverrideGql, ApiError> {
+    async fn set_tier_override(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        tier: String,
+    ) -> Result<TierOverrideGql, ApiError> {
         let p = principal(ctx)?;
-        Ok(services(ctx)?.rates.set_override(Actor::User(p), &meta(ctx), &username, &tier).await?.into())
+        Ok(services(ctx)?
+            .rates
+            .set_override(Actor::User(p), &meta(ctx), &username, &tier)
+            .await?
+            .into())
     }
 
     /// Removes a user's tier override; returns whether there was one (admin, finance).
-    async fn clear_tier_override(&self, ctx: &Context<'_>, username: String) -> Result<bool, ApiError> {
+    async fn clear_tier_override(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+    ) -> Result<bool, ApiError> {
         let p = principal(ctx)?;
-        Ok(services(ctx)?.rates.clear_override(Actor::User(p), &meta(ctx), &username).await?)
+        Ok(services(ctx)?
+            .rates
+            .clear_override(Actor::User(p), &meta(ctx), &username)
+            .await?)
     }
 }

@@ -14,18 +14,40 @@ impl RateQuery {
     /// The rates in force now, one per tier (any signed-in user).
     async fn rates(&self, ctx: &Context<'_>) -> Result<Vec<RateGql>, ApiError> {
         let p = principal(ctx)?;
-        Ok(services(ctx)?.rates.current(p).await?.into_iter().map(RateGql::from).collect())
+        Ok(services(ctx)?
+            .rates
+            .current(p)
+            .await?
+            .into_iter()
+            .map(RateGql::from)
+            .collect())
     }
 
     /// Every rate version, newest first; of one tier when given.
-    async fn rate_history(&self, ctx: &Context<'_>, tier: Option<String>) -> Result<Vec<RateGql>, ApiError> {
+    async fn rate_history(
+        &self,
+        ctx: &Context<'_>,
+        tier: Option<String>,
+    ) -> Result<Vec<RateGql>, ApiError> {
         let p = principal(ctx)?;
-        Ok(services(ctx)?.rates.history(p, tier.as_deref()).await?.into_iter().map(RateGql::from).collect())
+        Ok(services(ctx)?
+            .rates
+            .history(p, tier.as_deref())
+            .await?
+            .into_iter()
+            .map(RateGql::from)
+            .collect())
     }
 
     /// Per-user tier overrides (admin, finance).
     async fn tier_overrides(&self, ctx: &Context<'_>) -> Result<Vec<TierOverrideGql>, ApiError> {
         let p = principal(ctx)?;
-        Ok(services(ctx)?.rates.overrides(p).await?.into_iter().map(TierOverrideGql::from).collect())
+        Ok(services(ctx)?
+            .rates
+            .overrides(p)
+            .await?
+            .into_iter()
+            .map(TierOverrideGql::from)
+            .collect())
     }
 }

@@ -60,6 +60,11 @@ pub struct TierOverrideGql {
 
 impl From<TierOverride> for TierOverrideGql {
     fn from(o: TierOverride) -> Self {
-        TierOverrideGql { username: o.username, tier: o.tier, updated_at: DateTime(o.updated_at), updated_by: o.updated_by }
+        TierOverrideGql {
+            username: o.username,
+            tier: o.tier,
+            updated_at: DateTime(o.updated_at),
+            updated_by: o.updated_by,
+        }
     }
 }

@@ -1,4 +1,5 @@
 //! What each subcommand does; `main` maps the outcome to an exit code.
+#![expect(clippy::print_stdout, reason = "standard output is the command line's interface")]
 
 mod audit;
 mod user;
@@ -20,13 +21,18 @@ pub struct Failure {
 impl Failure {
     /// Builds a failure.
     pub fn new(code: i32, message: impl Into<String>) -> Failure {
-        Failure { code, message: message.into() }
+        Failure {
+            code,
+            message: message.into(),
+        }
     }
 
     /// Maps a core refusal to its exit code.
     pub fn core(e: CoreError) -> Failure {
         let code = match &e {
-            CoreError::Validation { .. } | CoreError::NotFound(_) | CoreError::Conflict(_) => exit::REFUSED,
+            CoreError::Validation { .. } | CoreError::NotFound(_) | CoreError::Conflict(_) => {
+                exit::REFUSED
+            }
             _ => exit::FAILURE,
         };
         Failure::new(code, e.to_string())
@@ -41,8 +47,12 @@ impl Failure {
 pub async fn run(command: Command, config: Config) -> Result<(), Failure> {
     match command {
         Command::Serve => {
-            let app = Application::build(config).await.map_err(Failure::database)?;
-            app.run_until_stopped().await.map_err(|e| Failure::new(exit::FAILURE, format!("{e:#}")))
+            let app = Application::build(config)
+                .await
+                .map_err(Failure::database)?;
+            app.run_until_stopped()
+                .await
+                .map_err(|e| Failure::new(exit::FAILURE, format!("{e:#}")))
         }
         Command::Migrate => {
             open_db(&config).await.map_err(Failure::database)?;

@@ -36,10 +36,14 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, CoreError> {
     match headers.get(axum::http::header::AUTHORIZATION) {
         None => Ok(None),
         Some(v) => {
-            let v = v.to_str().map_err(|_| CoreError::Unauthenticated("unreadable Authorization header".into()))?;
+            let v = v.to_str().map_err(|_| {
+                CoreError::Unauthenticated("unreadable Authorization header".into())
+            })?;
             let (scheme, token) = v.split_once(' ').unwrap_or((v, ""));
             if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-                return Err(CoreError::Unauthenticated("use Authorization: Bearer <token>".into()));
+                return Err(CoreError::Unauthenticated(
+                    "use Authorization: Bearer <token>".into(),
+                ));
             }
             Ok(Some(token.trim()))
         }
@@ -52,13 +56,23 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Resolved, 
     let auth = &state.services.auth;
     if let Some(token) = bearer(headers)? {
         let p = auth.authenticate(token, false, None).await?;
-        return Ok(Resolved { principal: Some(p), set_cookies: Vec::new() });
+        return Ok(Resolved {
+            principal: Some(p),
+            set_cookies: Vec::new(),
+        });
     }
     let Some(token) = cookie(headers, SessionCookies::SESSION) else {
-        return Ok(Resolved { principal: None, set_cookies: Vec::new() });
+        return Ok(Resolved {
+            principal: None,
+            set_cookies: Vec::new(),
+        });
     };
-    let policy = CookiePolicy { secure: state.config.auth.cookie_secure };
-    let csrf = headers.get(SessionCookies::CSRF_HEADER).and_then(|v| v.to_str().ok());
+    let policy = CookiePolicy {
+        secure: state.config.auth.cookie_secure,
+    };
+    let csrf = headers
+        .get(SessionCookies::CSRF_HEADER)
+        .and_then(|v| v.to_str().ok());
     match auth.authenticate(token, true, csrf).await {
         Ok(p) => {
             let mut set_cookies = Vec::new();
@@ -69,11 +83,15 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Resolved, 
                     set_cookies.extend(SessionCookies::set(&policy, &fresh, csrf_cookie, max_age));
                 }
             }
-            Ok(Resolved { principal: Some(p), set_cookies })
+            Ok(Resolved {
+                principal: Some(p),
+                set_cookies,
+            })
         }
-        Err(CoreError::Unauthenticated(_)) => {
-            Ok(Resolved { principal: None, set_cookies: SessionCookies::clear(&policy).to_vec() })
-        }
+        Err(CoreError::Unauthenticated(_)) => Ok(Resolved {
+            principal: None,
+            set_cookies: SessionCookies::clear(&policy).to_vec(),
+        }),
         Err(e) => Err(e),
     }
 }
@@ -101,7 +119,10 @@ pub fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpA
 pub fn request_meta(ip: IpAddr, headers: &HeaderMap, request_id: &str) -> RequestMeta {
     RequestMeta {
         ip: Some(ip.to_string()),
-        user_agent: headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        user_agent: headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
         request_id: Some(request_id.to_owned()),
     }
 }

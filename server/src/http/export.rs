@@ -19,7 +19,11 @@ use std::net::SocketAddr;
 /// Quotes a CSV field when needed, and defuses spreadsheet formulas: a field starting with
 /// `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`.
 pub fn csv_field(s: &str) -> String {
-    let defused = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
+    let defused = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     if defused.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", defused.replace('"', "\"\""))
     } else {
@@ -29,17 +33,30 @@ pub fn csv_field(s: &str) -> String {
 
 /// One CSV line from fields.
 pub fn csv_line<I: IntoIterator<Item = S>, S: AsRef<str>>(fields: I) -> String {
-    let mut line = fields.into_iter().map(|f| csv_field(f.as_ref())).collect::<Vec<_>>().join(",");
+    let mut line = fields
+        .into_iter()
+        .map(|f| csv_field(f.as_ref()))
+        .collect::<Vec<_>>()
+        .join(",");
     line.push_str("\r\n");
     line
 }
 
 fn plain_error(status: StatusCode, message: &str) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], serde_json::json!({"error": message}).to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({"error": message}).to_string(),
+    )
+        .into_response()
 }
 
 /// Resolves the caller and checks the roles; the error is the response to send.
-pub async fn authorize(state: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Principal, Response> {
+pub async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    roles: &[Role],
+) -> Result<Principal, Response> {
     let resolved = resolve(state, headers).await.map_err(|e| match e {
         CoreError::Unauthenticated(m) => plain_error(StatusCode::UNAUTHORIZED, &m),
         other => {
@@ -47,8 +64,15 @@ pub async fn authorize(state: &AppState, headers: &HeaderMap, roles: &[Role]) ->
             plain_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
         }
     })?;
-    let p = resolved.principal.ok_or_else(|| plain_error(StatusCode::UNAUTHORIZED, "sign in first"))?;
-    p.require(roles).map_err(|_| plain_error(StatusCode::FORBIDDEN, "your role may not download this export"))?;
+    let p = resolved
+        .principal
+        .ok_or_else(|| plain_error(StatusCode::UNAUTHORIZED, "sign in first"))?;
+    p.require(roles).map_err(|_| {
+        plain_error(
+            StatusCode::FORBIDDEN,
+            "your role may not download this export",
+        )
+    })?;
     Ok(p)
 }
 
@@ -65,17 +89,19 @@ pub struct AuditExportParams {
     to: Option<String>,
 }
 
-fn parse_time(field: &str, v: Option<&str>) -> Result<Option<i64>, Response> {
+fn parse_time(field: &str, v: Option<&str>) -> Result<Option<i64>, String> {
     v.map(|s| {
         chrono::DateTime::parse_from_rfc3339(s)
             .map(|t| t.timestamp_millis())
-            .map_err(|_| plain_error(StatusCode::BAD_REQUEST, &format!("{field}: not an RFC 3339 time")))
+            .map_err(|_| format!("{field}: not an RFC 3339 time"))
     })
     .transpose()
 }
 
 fn ms_to_rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default()
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default()
 }
 
 fn audit_row(e: &AuditEntry) -> String {
@@ -112,9 +138,16 @@ pub async fn audit_csv(
     };
     let (from, to) = match (parse_time("from", params.from.as_deref()), parse_time("to", params.to.as_deref())) {
         (Ok(f), Ok(t)) => (f, t),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(m), _) | (_, Err(m)) => return plain_error(StatusCode::BAD_REQUEST, &m),
     };
-    let filter = AuditFilter { action: params.action, actor: params.actor, target: params.target, status: params.status, from, to };
+    let filter = AuditFilter {
+        action: params.action,
+        actor: params.actor,
+        target: params.target,
+        status: params.status,
+        from,
+        to,
+    };
     let meta = request_meta(client_ip(&state, peer, &headers), &headers, &rid);
     let recorded = state
         .services
@@ -134,41 +167,66 @@ pub async fn audit_csv(
         tracing::error!(error = %e, "cannot record the export");
         return plain_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
     }
-    state.metrics.csv_downloads.with_label_values(&["audit"]).inc();
+    state
+        .metrics
+        .csv_downloads
+        .with_label_values(&["audit"])
+        .inc();
     let header_line = csv_line([
-        "id", "seq", "at", "actor", "ip", "user_agent", "request_id", "action", "target", "status", "details", "prev_hash", "hash",
+        "id",
+        "seq",
+        "at",
+        "actor",
+        "ip",
+        "user_agent",
+        "request_id",
+        "action",
+        "target",
+        "status",
+        "details",
+        "prev_hash",
+        "hash",
     ]);
     let audit = state.services.audit.clone();
     // State: (next seq cursor, finished). The first chunk is the header.
-    let body = stream::unfold((Some(header_line), 0i64, false), move |(head, after, done)| {
-        let audit = audit.clone();
-        let filter = filter.clone();
-        async move {
-            if let Some(h) = head {
-                return Some((Ok::<_, std::io::Error>(h), (None, after, false)));
-            }
-            if done {
-                return None;
-            }
-            match audit.chunk(&filter, after, 1000).await {
-                Ok(rows) if rows.is_empty() => None,
-                Ok(rows) => {
-                    let last = rows.last().map(|r| r.seq).unwrap_or(after);
-                    let text: String = rows.iter().map(audit_row).collect();
-                    Some((Ok(text), (None, last, false)))
+    let body = stream::unfold(
+        (Some(header_line), 0i64, false),
+        move |(head, after, done)| {
+            let audit = audit.clone();
+            let filter = filter.clone();
+            async move {
+                if let Some(h) = head {
+                    return Some((Ok::<_, std::io::Error>(h), (None, after, false)));
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "audit export failed midway");
-                    Some((Err(std::io::Error::other("export failed")), (None, after, true)))
+                if done {
+                    return None;
+                }
+                match audit.chunk(&filter, after, 1000).await {
+                    Ok(rows) if rows.is_empty() => None,
+                    Ok(rows) => {
+                        let last = rows.last().map(|r| r.seq).unwrap_or(after);
+                        let text: String = rows.iter().map(audit_row).collect();
+                        Some((Ok(text), (None, last, false)))
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "audit export failed midway");
+                        Some((
+                            Err(std::io::Error::other("export failed")),
+                            (None, after, true),
+                        ))
+                    }
                 }
             }
-        }
-    });
+        },
+    );
     (
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"audit.csv\"",
+            ),
             (header::CACHE_CONTROL, "no-store"),
         ],
         Body::from_stream(body),

@@ -55,7 +55,11 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Media> {
             "application/json" | "application/*" | "*/*" => Media::Json,
             _ => continue,
         };
-        if q > 0.0 && best.is_none_or(|(m, bq)| q > bq || (q == bq && media == Media::GraphqlResponse && m == Media::Json)) {
+        if q > 0.0
+            && best.is_none_or(|(m, bq)| {
+                q > bq || (q == bq && media == Media::GraphqlResponse && m == Media::Json)
+            })
+        {
             best = Some((media, q));
         }
     }
@@ -65,7 +69,12 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Media> {
 /// A response that is a GraphQL error document with no `data`, for failures before execution.
 fn request_error(status: StatusCode, media: Media, code: ErrorCode, message: &str) -> Response {
     let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]});
-    (status, [(header::CONTENT_TYPE, media.content_type())], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// The response when the presented credentials cannot be resolved: 401 for a bad or dead
@@ -77,8 +86,14 @@ pub fn caller_error(e: CoreError, media: Media) -> Response {
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let err = core_to_graphql(e);
-    let body = serde_json::json!({"errors": [{"message": err.message, "extensions": err.extensions}]});
-    (status, [(header::CONTENT_TYPE, media.content_type())], body.to_string()).into_response()
+    let body =
+        serde_json::json!({"errors": [{"message": err.message, "extensions": err.extensions}]});
+    (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// The operation type the request will run (`None` if the document does not parse or does not
@@ -88,7 +103,9 @@ fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
     match (&doc.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(n)) => ops.get(n).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| op.node.ty)
+        }
         _ => None,
     }
 }
@@ -122,33 +139,70 @@ async fn execute(
     let mut resp = match tokio::time::timeout(timeout, state.schema.execute(request)).await {
         Ok(r) => r,
         Err(_) => async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(
-            format!("the operation took longer than {} s and was stopped", timeout.as_secs()),
+            format!(
+                "the operation took longer than {} s and was stopped",
+                timeout.as_secs()
+            ),
             None,
         )]),
     };
-    if resp.errors.iter().any(|e| e.message.starts_with("the operation took longer")) {
+    if resp
+        .errors
+        .iter()
+        .any(|e| e.message.starts_with("the operation took longer"))
+    {
         for e in &mut resp.errors {
-            e.extensions.get_or_insert_with(Default::default).set("code", ErrorCode::Timeout.as_str());
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", ErrorCode::Timeout.as_str());
         }
     }
     ensure_error_codes(&mut resp);
-    let outcome = if resp.errors.is_empty() { "ok" } else { "error" };
-    state.metrics.graphql_ops.with_label_values(&[type_label(op), outcome]).inc();
+    let outcome = if resp.errors.is_empty() {
+        "ok"
+    } else {
+        "error"
+    };
+    state
+        .metrics
+        .graphql_ops
+        .with_label_values(&[type_label(op), outcome])
+        .inc();
 
     // A request error (nothing executed) has no `data` and no error with a path.
-    let request_failed = resp.data == async_graphql::Value::Null && resp.errors.iter().all(|e| e.path.is_empty()) && !resp.errors.is_empty();
-    let status = if request_failed && media == Media::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let request_failed = resp.data == async_graphql::Value::Null
+        && resp.errors.iter().all(|e| e.path.is_empty())
+        && !resp.errors.is_empty();
+    let status = if request_failed && media == Media::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let mut body = serde_json::Map::new();
     if !request_failed {
-        body.insert("data".into(), serde_json::to_value(&resp.data).unwrap_or_default());
+        body.insert(
+            "data".into(),
+            serde_json::to_value(&resp.data).unwrap_or_default(),
+        );
     }
     if !resp.errors.is_empty() {
-        body.insert("errors".into(), serde_json::to_value(&resp.errors).unwrap_or_default());
+        body.insert(
+            "errors".into(),
+            serde_json::to_value(&resp.errors).unwrap_or_default(),
+        );
     }
     if !resp.extensions.is_empty() {
-        body.insert("extensions".into(), serde_json::to_value(&resp.extensions).unwrap_or_default());
+        body.insert(
+            "extensions".into(),
+            serde_json::to_value(&resp.extensions).unwrap_or_default(),
+        );
     }
-    let mut out = (status, [(header::CONTENT_TYPE, media.content_type())], serde_json::Value::Object(body).to_string()).into_response();
+    let mut out = (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        serde_json::Value::Object(body).to_string(),
+    )
+        .into_response();
     for (name, value) in resp.http_headers.iter() {
         out.headers_mut().append(name, value.clone());
     }
@@ -157,7 +211,8 @@ async fn execute(
             out.headers_mut().append(header::SET_COOKIE, v);
         }
     }
-    out.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    out.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     out
 }
 
@@ -170,12 +225,25 @@ pub async fn post(
     body: Body,
 ) -> Response {
     let Some(media) = negotiate(&headers) else {
-        return request_error(StatusCode::NOT_ACCEPTABLE, Media::Json, ErrorCode::BadRequest, "accept application/graphql-response+json or application/json");
+        return request_error(
+            StatusCode::NOT_ACCEPTABLE,
+            Media::Json,
+            ErrorCode::BadRequest,
+            "accept application/graphql-response+json or application/json",
+        );
     };
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mut ct_parts = content_type.split(';').map(|s| s.trim().to_ascii_lowercase());
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut ct_parts = content_type
+        .split(';')
+        .map(|s| s.trim().to_ascii_lowercase());
     let essence = ct_parts.next().unwrap_or_default();
-    let charset_ok = ct_parts.all(|p| p.strip_prefix("charset=").is_none_or(|c| c.trim_matches('"') == "utf-8"));
+    let charset_ok = ct_parts.all(|p| {
+        p.strip_prefix("charset=")
+            .is_none_or(|c| c.trim_matches('"') == "utf-8")
+    });
     if essence != "application/json" || !charset_ok {
         return request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -188,14 +256,29 @@ pub async fn post(
     let bytes = match to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => {
-            return request_error(StatusCode::PAYLOAD_TOO_LARGE, media, ErrorCode::BadRequest, &format!("request body is larger than {limit} bytes"))
+            return request_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                media,
+                ErrorCode::BadRequest,
+                &format!("request body is larger than {limit} bytes"),
+            )
         }
     };
-    let request: async_graphql::Request = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Err(_) => return request_error(StatusCode::BAD_REQUEST, media, ErrorCode::BadRequest, "request body is not valid JSON"),
+    let request: async_graphql::Request = match serde_json::from_slice::<serde_json::Value>(&bytes)
+    {
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                ErrorCode::BadRequest,
+                "request body is not valid JSON",
+            )
+        }
         Ok(v) => match parse_params(v) {
             Ok(r) => r,
-            Err(msg) => return request_error(StatusCode::BAD_REQUEST, media, ErrorCode::BadRequest, &msg),
+            Err(msg) => {
+                return request_error(StatusCode::BAD_REQUEST, media, ErrorCode::BadRequest, &msg)
+            }
         },
     };
     let op = operation_type(&request.query, request.operation_name.as_deref());
@@ -204,7 +287,9 @@ pub async fn post(
 
 /// Checks the shape of the request parameters and builds the request.
 fn parse_params(v: serde_json::Value) -> Result<async_graphql::Request, String> {
-    let serde_json::Value::Object(mut m) = v else { return Err("the request body must be a JSON object".into()) };
+    let serde_json::Value::Object(mut m) = v else {
+        return Err("the request body must be a JSON object".into());
+    };
     let query = match m.remove("query") {
         Some(serde_json::Value::String(q)) => q,
         Some(_) => return Err("`query` must be a string".into()),
@@ -243,19 +328,34 @@ pub async fn get(
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let wants_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
     if !params.contains_key("query") && wants_html && state.config.graphql.graphiql {
         return Html(graphiql::page("/graphql", "/graphql/ws")).into_response();
     }
     let Some(media) = negotiate(&headers) else {
-        return request_error(StatusCode::NOT_ACCEPTABLE, Media::Json, ErrorCode::BadRequest, "accept application/graphql-response+json or application/json");
+        return request_error(
+            StatusCode::NOT_ACCEPTABLE,
+            Media::Json,
+            ErrorCode::BadRequest,
+            "accept application/graphql-response+json or application/json",
+        );
     };
     let mut obj = serde_json::Map::new();
     for (k, v) in params {
         let value = match k.as_str() {
             "variables" | "extensions" => match serde_json::from_str(&v) {
                 Ok(j) => j,
-                Err(_) => return request_error(StatusCode::BAD_REQUEST, media, ErrorCode::BadRequest, &format!("`{k}` is not valid JSON")),
+                Err(_) => {
+                    return request_error(
+                        StatusCode::BAD_REQUEST,
+                        media,
+                        ErrorCode::BadRequest,
+                        &format!("`{k}` is not valid JSON"),
+                    )
+                }
             },
             _ => serde_json::Value::String(v),
         };
@@ -263,12 +363,23 @@ pub async fn get(
     }
     let request = match parse_params(serde_json::Value::Object(obj)) {
         Ok(r) => r,
-        Err(msg) => return request_error(StatusCode::BAD_REQUEST, media, ErrorCode::BadRequest, &msg),
+        Err(msg) => {
+            return request_error(StatusCode::BAD_REQUEST, media, ErrorCode::BadRequest, &msg)
+        }
     };
     let op = operation_type(&request.query, request.operation_name.as_deref());
-    if matches!(op, Some(OperationType::Mutation) | Some(OperationType::Subscription)) {
-        let mut r = request_error(StatusCode::METHOD_NOT_ALLOWED, media, ErrorCode::BadRequest, "only queries may be sent with GET; use POST");
-        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    if matches!(
+        op,
+        Some(OperationType::Mutation) | Some(OperationType::Subscription)
+    ) {
+        let mut r = request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            ErrorCode::BadRequest,
+            "only queries may be sent with GET; use POST",
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
     execute(&state, media, &headers, peer, &rid, request, op).await

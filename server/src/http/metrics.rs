@@ -21,21 +21,35 @@ pub struct HttpMetrics {
 impl HttpMetrics {
     /// Creates and registers the metrics.
     pub fn register(registry: &Registry) -> Result<HttpMetrics> {
-        let requests = IntCounterVec::new(Opts::new("http_requests_total", "HTTP requests"), &["method", "route", "status"])?;
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests"),
+            &["method", "route", "status"],
+        )?;
         let duration = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ],
+            ),
             &["method", "route"],
         )?;
         let graphql_ops = IntCounterVec::new(
             Opts::new("graphql_operations_total", "GraphQL operations executed"),
             &["type", "outcome"],
         )?;
-        let csv_downloads = IntCounterVec::new(Opts::new("csv_download_total", "CSV exports served"), &["kind"])?;
+        let csv_downloads = IntCounterVec::new(
+            Opts::new("csv_download_total", "CSV exports served"),
+            &["kind"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(graphql_ops.clone()))?;
         registry.register(Box::new(csv_downloads.clone()))?;
-        Ok(HttpMetrics { requests, duration, graphql_ops, csv_downloads })
+        Ok(HttpMetrics {
+            requests,
+            duration,
+            graphql_ops,
+            csv_downloads,
+        })
     }
 }

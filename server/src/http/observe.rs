@@ -18,14 +18,21 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 fn incoming_id(req: &Request) -> Option<String> {
     let v = req.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
-    let ok = !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     ok.then(|| v.to_owned())
 }
 
 /// The middleware.
 pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let id = incoming_id(&req).unwrap_or_else(|| hex::encode(rand::random::<[u8; 8]>()));
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().as_str().to_owned();
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
@@ -33,8 +40,16 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     let mut resp = next.run(req).instrument(span.clone()).await;
     let status = resp.status().as_u16();
     let elapsed = started.elapsed();
-    state.metrics.requests.with_label_values(&[&method, &route, &status.to_string()]).inc();
-    state.metrics.duration.with_label_values(&[&method, &route]).observe(elapsed.as_secs_f64());
+    state
+        .metrics
+        .requests
+        .with_label_values(&[&method, &route, &status.to_string()])
+        .inc();
+    state
+        .metrics
+        .duration
+        .with_label_values(&[&method, &route])
+        .observe(elapsed.as_secs_f64());
     span.in_scope(|| tracing::debug!(status, elapsed_ms = elapsed.as_millis() as u64, "served"));
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(REQUEST_ID_HEADER, v);

@@ -27,12 +27,20 @@ fn same_origin(headers: &HeaderMap) -> bool {
 }
 
 fn token_from_payload(payload: &serde_json::Value) -> Option<String> {
-    let auth = payload.get("authorization").or_else(|| payload.get("Authorization")).and_then(|v| v.as_str());
+    let auth = payload
+        .get("authorization")
+        .or_else(|| payload.get("Authorization"))
+        .and_then(|v| v.as_str());
     if let Some(a) = auth {
         let (scheme, token) = a.split_once(' ')?;
-        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned());
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned());
     }
-    payload.get("token").and_then(|v| v.as_str()).map(str::to_owned)
+    payload
+        .get("token")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
 }
 
 /// The upgrade handler.
@@ -44,34 +52,39 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let cookie_token = same_origin(&headers).then(|| cookie(&headers, SessionCookies::SESSION).map(str::to_owned)).flatten();
+    let cookie_token = same_origin(&headers)
+        .then(|| cookie(&headers, SessionCookies::SESSION).map(str::to_owned))
+        .flatten();
     let meta = request_meta(client_ip(&state, peer, &headers), &headers, &rid);
     let schema = state.schema.clone();
-    ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
-        GraphQLWebSocket::new(socket, schema, protocol)
-            .on_connection_init(move |payload| async move {
-                let (token, via_cookie) = match token_from_payload(&payload) {
-                    Some(t) => (Some(t), false),
-                    None => (cookie_token, true),
-                };
-                let principal = match token {
-                    None => None,
-                    Some(t) => {
-                        // Subscriptions change nothing, so a cookie session needs no CSRF token.
-                        let p = state
-                            .services
-                            .auth
-                            .authenticate(&t, via_cookie, None)
-                            .await
-                            .map_err(|_| ErrorCode::Unauthenticated.error("invalid or expired token"))?;
-                        Some(p)
-                    }
-                };
-                let mut data = Data::default();
-                data.insert(Caller(principal));
-                data.insert(meta);
-                Ok(data)
-            })
-            .serve()
-    })
+    ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let (token, via_cookie) = match token_from_payload(&payload) {
+                        Some(t) => (Some(t), false),
+                        None => (cookie_token, true),
+                    };
+                    let principal = match token {
+                        None => None,
+                        Some(t) => {
+                            // Subscriptions change nothing, so a cookie session needs no CSRF token.
+                            let p = state
+                                .services
+                                .auth
+                                .authenticate(&t, via_cookie, None)
+                                .await
+                                .map_err(|_| {
+                                    ErrorCode::Unauthenticated.error("invalid or expired token")
+                                })?;
+                            Some(p)
+                        }
+                    };
+                    let mut data = Data::default();
+                    data.insert(Caller(principal));
+                    data.insert(meta);
+                    Ok(data)
+                })
+                .serve()
+        })
 }

@@ -1,5 +1,8 @@
 //! What each subcommand does; `main` maps the outcome to an exit code.
-#![expect(clippy::print_stdout, reason = "standard output is the command line's interface")]
+#![expect(
+    clippy::print_stdout,
+    reason = "standard output is the command line's interface"
+)]
 
 mod audit;
 mod user;

@@ -136,7 +136,10 @@ pub async fn audit_csv(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let (from, to) = match (parse_time("from", params.from.as_deref()), parse_time("to", params.to.as_deref())) {
+    let (from, to) = match (
+        parse_time("from", params.from.as_deref()),
+        parse_time("to", params.to.as_deref()),
+    ) {
         (Ok(f), Ok(t)) => (f, t),
         (Err(m), _) | (_, Err(m)) => return plain_error(StatusCode::BAD_REQUEST, &m),
     };

@@ -1,0 +1,144 @@
+//! Building the test plugins with cargo, as a plugin author would, and collecting each variant
+//! under its own file name (cargo writes every feature variant to the same output path).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// Every plugin file the tests use, each under a distinct name in one directory.
+pub struct Artifacts {
+    /// `test-echo`: well-behaved, SDK-built.
+    pub echo: PathBuf,
+    /// `test-echo` built with `-C panic=abort`.
+    pub abort: PathBuf,
+    /// `test-garbage`: answers non-JSON.
+    pub garbage: PathBuf,
+    /// Declares API minor one above the host's.
+    pub minor_next: PathBuf,
+    /// Declares API major 2.
+    pub major_2: PathBuf,
+    /// Its info is not JSON.
+    pub info_garbage: PathBuf,
+    /// A real shared library without a plugin root module.
+    pub no_root_module: PathBuf,
+    /// A text file named like a library.
+    pub text_file: PathBuf,
+    /// `compat-api-1-0`, built against the frozen API 1.0 copy.
+    pub compat: PathBuf,
+}
+
+/// The artifacts, built once per test process (later callers wait for the first).
+pub fn artifacts() -> &'static Artifacts {
+    static ARTIFACTS: OnceLock<Artifacts> = OnceLock::new();
+    ARTIFACTS.get_or_init(build_all)
+}
+
+/// The main workspace (this crate is `plugins/host`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A fresh directory under cargo's scratch directory for integration tests.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("hpcb-plugin-host-tests")
+        .join(format!("{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory can be created");
+    dir
+}
+
+fn build_all() -> Artifacts {
+    let dir = scratch_dir("artifacts");
+    let library = |name: &str| dir.join(format!("{name}.{}", std::env::consts::DLL_EXTENSION));
+    let test_plugin = |extra: &[&str], name: &str| {
+        let mut args = vec!["build", "-p", "hpcb-test-plugin", "--lib"];
+        args.extend_from_slice(extra);
+        collect(&cargo(&args), "hpcb_test_plugin", &library(name))
+    };
+
+    let artifacts = Artifacts {
+        echo: test_plugin(&[], "test-echo"),
+        garbage: test_plugin(&["--features", "raw-abi"], "test-garbage"),
+        minor_next: test_plugin(&["--features", "api-minor-next"], "test-minor-next"),
+        major_2: test_plugin(&["--features", "api-major-2"], "test-major-2"),
+        info_garbage: test_plugin(&["--features", "info-garbage"], "test-info-garbage"),
+        no_root_module: test_plugin(&["--features", "not-a-plugin"], "no-root-module"),
+        // A profile cannot set `panic` per package, so pass it to this one crate only.
+        abort: collect(
+            &cargo(&[
+                "rustc",
+                "-p",
+                "hpcb-test-plugin",
+                "--lib",
+                "--crate-type",
+                "cdylib",
+                "--",
+                "-C",
+                "panic=abort",
+            ]),
+            "hpcb_test_plugin",
+            &library("test-abort"),
+        ),
+        compat: {
+            let manifest = workspace_root().join("plugins/compat/Cargo.toml");
+            let manifest = manifest.to_string_lossy().into_owned();
+            collect(
+                &cargo(&[
+                    "build",
+                    "--manifest-path",
+                    &manifest,
+                    "-p",
+                    "hpcb-compat-plugin-api-1-0",
+                ]),
+                "hpcb_compat_plugin_api_1_0",
+                &library("compat-api-1-0"),
+            )
+        },
+        text_file: {
+            let path = library("not-a-plugin");
+            std::fs::write(&path, "this is a text file, not a shared library\n")
+                .expect("scratch files are writable");
+            path
+        },
+    };
+    artifacts
+}
+
+/// Runs cargo (the one running these tests, with the same target directory) and returns its
+/// JSON messages.
+fn cargo(args: &[&str]) -> Vec<serde_json::Value> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args(args)
+        .arg("--message-format=json-render-diagnostics")
+        .current_dir(workspace_root())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("cargo can be started");
+    assert!(
+        output.status.success(),
+        "cargo {args:?} failed with {}",
+        output.status
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// Copies the shared library cargo built for `crate_name` to `destination`.
+fn collect(messages: &[serde_json::Value], crate_name: &str, destination: &Path) -> PathBuf {
+    let suffix = format!(".{}", std::env::consts::DLL_EXTENSION);
+    let built = messages
+        .iter()
+        .filter(|message| {
+            message["reason"] == "compiler-artifact" && message["target"]["name"] == crate_name
+        })
+        .flat_map(|message| message["filenames"].as_array().cloned().unwrap_or_default())
+        .filter_map(|name| name.as_str().map(PathBuf::from))
+        .find(|path| path.to_string_lossy().ends_with(&suffix))
+        .unwrap_or_else(|| panic!("cargo built no shared library for {crate_name}"));
+    std::fs::copy(&built, destination).expect("built library can be copied");
+    destination.to_owned()
+}

@@ -74,8 +74,5 @@ impl From<sea_orm::TransactionError<CoreError>> for CoreError {
 /// True when a database error is a unique-constraint violation, on either backend; used to
 /// turn races on unique keys into `Conflict` instead of `Internal`.
 pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
+    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }

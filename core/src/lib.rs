@@ -14,8 +14,12 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod metrics;
+pub mod money;
+pub mod pricing;
 pub mod rates;
 pub mod services;
+pub mod tiers;
+pub mod usage;
 pub mod users;
 
 pub use error::{CoreError, CoreResult};

@@ -1,7 +1,7 @@
 //! Prometheus metrics owned by the core. The names of the predecessor's metrics are kept so
 //! existing dashboards keep working; the server registers its HTTP metrics in the same registry.
 
-use prometheus::{IntCounter, IntCounterVec, Opts, Registry};
+use prometheus::{IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry};
 
 /// The registry and the counters the core increments.
 #[derive(Clone, Debug)]
@@ -16,6 +16,12 @@ pub struct Metrics {
     pub lockout_start: IntCounter,
     /// Audit entries appended, by action.
     pub audit_appends: IntCounterVec,
+    /// Ingestion runs by source and outcome.
+    pub ingest_runs: IntCounterVec,
+    /// Ingested jobs by source and result (inserted, updated, unchanged, rejected).
+    pub ingest_jobs: IntCounterVec,
+    /// Unix time of each source's last successful run, for freshness alerts.
+    pub source_last_success: IntGaugeVec,
 }
 
 impl Metrics {
@@ -32,20 +38,39 @@ impl Metrics {
         let login_success = counter("auth_login_success_total", "Successful logins");
         let login_failure = counter("auth_login_failure_total", "Failed logins");
         let lockout_start = counter("auth_lockout_start_total", "Login lockouts started");
-        let audit_appends = IntCounterVec::new(
-            Opts::new("audit_appends_total", "Audit entries appended"),
-            &["action"],
-        )
-        .unwrap_or_else(|e| panic!("metric audit_appends_total: {e}"));
+        let counter_vec = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).unwrap_or_else(|e| panic!("metric {name}: {e}"));
+            registry
+                .register(Box::new(c.clone()))
+                .unwrap_or_else(|e| panic!("metric {name}: {e}"));
+            c
+        };
+        let audit_appends = counter_vec("audit_appends_total", "Audit entries appended", &["action"]);
+        let ingest_runs = counter_vec(
+            "usage_ingest_runs_total",
+            "Usage ingestion runs",
+            &["source", "outcome"],
+        );
+        let ingest_jobs = counter_vec(
+            "usage_ingest_jobs_total",
+            "Jobs seen by ingestion",
+            &["source", "result"],
+        );
+        let gauge = "usage_source_last_success_timestamp_seconds";
+        let source_last_success = IntGaugeVec::new(Opts::new(gauge, "Last successful ingestion run"), &["source"])
+            .unwrap_or_else(|e| panic!("metric {gauge}: {e}"));
         registry
-            .register(Box::new(audit_appends.clone()))
-            .unwrap_or_else(|e| panic!("metric audit_appends_total: {e}"));
+            .register(Box::new(source_last_success.clone()))
+            .unwrap_or_else(|e| panic!("metric {gauge}: {e}"));
         Metrics {
             registry,
             login_success,
             login_failure,
             lockout_start,
             audit_appends,
+            ingest_runs,
+            ingest_jobs,
+            source_last_success,
         }
     }
 }

@@ -10,13 +10,14 @@ use crate::clock::Clock;
 use crate::context::{Actor, RequestMeta};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
+use crate::tiers::TierRules;
+use crate::usage::{affected_by_override, affected_by_rate, reprice};
 use crate::users::validate_username;
 use hpcb_entities::tables::{rates, tier_overrides};
 use hpcb_entities::{Currency, RateId};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -50,9 +51,7 @@ impl TryFrom<rates::Model> for Rate {
     type Error = CoreError;
     fn try_from(m: rates::Model) -> CoreResult<Rate> {
         let dec = |s: &str| {
-            Decimal::from_str(s).map_err(|e| {
-                CoreError::internal(format!("rate {} holds bad decimal {s:?}: {e}", m.id))
-            })
+            Decimal::from_str(s).map_err(|e| CoreError::internal(format!("rate {} holds bad decimal {s:?}: {e}", m.id)))
         };
         Ok(Rate {
             id: RateId(m.id),
@@ -138,10 +137,7 @@ fn validate_price(field: &str, d: Decimal) -> CoreResult<()> {
         return Err(CoreError::validation(field, "must not be negative"));
     }
     if d > MAX_RATE {
-        return Err(CoreError::validation(
-            field,
-            "must be at most 1000000000 per hour",
-        ));
+        return Err(CoreError::validation(field, "must be at most 1000000000 per hour"));
     }
     if d.normalize().scale() > MAX_SCALE {
         return Err(CoreError::validation(
@@ -159,6 +155,7 @@ pub struct RateService {
     audit: AuditService,
     clock: Arc<dyn Clock>,
     default_currency: Currency,
+    rules: TierRules,
 }
 
 impl RateService {
@@ -168,12 +165,23 @@ impl RateService {
         audit: AuditService,
         clock: Arc<dyn Clock>,
         default_currency: Currency,
+        rules: TierRules,
     ) -> RateService {
         RateService {
             db,
             audit,
             clock,
             default_currency,
+            rules,
+        }
+    }
+
+    /// Re-prices stored jobs a change affects; a failure is logged, not returned, because the
+    /// change itself has committed and the next ingestion re-prices anyway.
+    async fn reprice_after(&self, what: &str, cond: sea_orm::Condition) {
+        match reprice(&self.db, &self.rules, self.default_currency, cond, self.clock.now_ms()).await {
+            Ok(n) => tracing::info!(changed = n, "re-priced {n} jobs after {what}"),
+            Err(e) => tracing::error!(error = %e, "re-pricing after {what} failed"),
         }
     }
 
@@ -218,12 +226,7 @@ impl RateService {
     }
 
     /// Enters a new rate version (admin, finance).
-    pub async fn update(
-        &self,
-        actor: Actor<'_>,
-        meta: &RequestMeta,
-        input: RateInput,
-    ) -> CoreResult<Rate> {
+    pub async fn update(&self, actor: Actor<'_>, meta: &RequestMeta, input: RateInput) -> CoreResult<Rate> {
         actor.require(&[Role::Admin, Role::Finance])?;
         validate_tier(&input.tier)?;
         validate_price("cpu", input.cpu)?;
@@ -232,10 +235,7 @@ impl RateService {
         let now = self.clock.now_ms();
         let effective_from = input.effective_from.unwrap_or(now);
         if effective_from < 0 {
-            return Err(CoreError::validation(
-                "effectiveFrom",
-                "must not be before 1970",
-            ));
+            return Err(CoreError::validation("effectiveFrom", "must not be before 1970"));
         }
         let currency = input.currency.unwrap_or(self.default_currency);
         let mut tx = self.db.begin_write().await?;
@@ -274,7 +274,20 @@ impl RateService {
             )
             .await?;
         tx.commit().await?;
+        self.reprice_after("a rate change", affected_by_rate(rate.effective_from))
+            .await;
         Ok(rate)
+    }
+
+    /// Rate versions by id (any signed-in user may see rates; used by DataLoaders).
+    pub async fn by_ids(&self, ids: &[i64]) -> CoreResult<Vec<Rate>> {
+        rates::Entity::find()
+            .filter(rates::Column::Id.is_in(ids.to_vec()))
+            .all(self.db.conn())
+            .await?
+            .into_iter()
+            .map(Rate::try_from)
+            .collect()
     }
 
     /// Whether any version of a tier exists.
@@ -348,16 +361,13 @@ impl RateService {
             )
             .await?;
         tx.commit().await?;
+        self.reprice_after("a tier override", affected_by_override(username))
+            .await;
         Ok(model.into())
     }
 
     /// Removes a user's override; returns whether one existed (admin, finance).
-    pub async fn clear_override(
-        &self,
-        actor: Actor<'_>,
-        meta: &RequestMeta,
-        username: &str,
-    ) -> CoreResult<bool> {
+    pub async fn clear_override(&self, actor: Actor<'_>, meta: &RequestMeta, username: &str) -> CoreResult<bool> {
         actor.require(&[Role::Admin, Role::Finance])?;
         let mut tx = self.db.begin_write().await?;
         tx.serialize().await?;
@@ -384,6 +394,8 @@ impl RateService {
             )
             .await?;
         tx.commit().await?;
+        self.reprice_after("a tier override", affected_by_override(username))
+            .await;
         Ok(true)
     }
 }

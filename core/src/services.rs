@@ -2,9 +2,7 @@
 //! background jobs) shares.
 
 use crate::audit::AuditService;
-use crate::auth::{
-    AuthService, AuthSettings, ExternalAuthenticator, PasswordHasher, Role, TokenIssuer,
-};
+use crate::auth::{AuthService, AuthSettings, ExternalAuthenticator, PasswordHasher, Role, TokenIssuer};
 use crate::clock::Clock;
 use crate::context::{Actor, RequestMeta};
 use crate::db::Db;
@@ -12,6 +10,8 @@ use crate::error::CoreResult;
 use crate::events::{EventBus, InProcessBus};
 use crate::metrics::Metrics;
 use crate::rates::RateService;
+use crate::tiers::TierRules;
+use crate::usage::{IngestService, SourceConfig, UsageQuery};
 use crate::users::UserService;
 use hpcb_entities::Currency;
 use std::sync::Arc;
@@ -25,6 +25,8 @@ pub struct ServicesConfig {
     pub audit_key: Vec<u8>,
     /// Currency of rates entered without one.
     pub default_currency: Currency,
+    /// How users are assigned tiers when they have no override.
+    pub tier_rules: TierRules,
 }
 
 /// Every core service, wired once.
@@ -42,6 +44,10 @@ pub struct Services {
     pub audit: AuditService,
     /// Metrics registry.
     pub metrics: Metrics,
+    /// Usage ingestion.
+    pub ingest: IngestService,
+    /// Reading stored usage.
+    pub usage: UsageQuery,
     /// Where committed events go.
     pub bus: Arc<dyn EventBus>,
     /// The clock every service uses.
@@ -55,6 +61,7 @@ impl Services {
         config: ServicesConfig,
         clock: Arc<dyn Clock>,
         external: Option<Arc<dyn ExternalAuthenticator>>,
+        sources: Vec<SourceConfig>,
     ) -> CoreResult<Services> {
         let bus = Arc::new(InProcessBus::new(1024));
         let db = db.with_bus(bus.clone());
@@ -74,11 +81,22 @@ impl Services {
             external,
         );
         let users = UserService::new(db.clone(), hasher, audit.clone(), clock.clone(), settings);
+        let ingest = IngestService::new(
+            db.clone(),
+            audit.clone(),
+            clock.clone(),
+            metrics.clone(),
+            config.tier_rules.clone(),
+            config.default_currency,
+            sources,
+        );
+        let usage = UsageQuery::new(db.clone());
         let rates = RateService::new(
             db.clone(),
             audit.clone(),
             clock.clone(),
             config.default_currency,
+            config.tier_rules,
         );
         Ok(Services {
             db,
@@ -86,6 +104,8 @@ impl Services {
             users,
             rates,
             audit,
+            ingest,
+            usage,
             metrics,
             bus,
             clock,

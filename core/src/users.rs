@@ -8,10 +8,7 @@ use crate::db::{Db, WriteTx};
 use crate::error::{is_unique_violation, CoreError, CoreResult};
 use hpcb_entities::tables::users;
 use hpcb_entities::UserId;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -37,9 +34,10 @@ impl TryFrom<users::Model> for User {
     fn try_from(m: users::Model) -> CoreResult<User> {
         Ok(User {
             id: UserId(m.id),
-            role: m.role.parse().map_err(|_| {
-                CoreError::internal(format!("user {} has unknown role {}", m.username, m.role))
-            })?,
+            role: m
+                .role
+                .parse()
+                .map_err(|_| CoreError::internal(format!("user {} has unknown role {}", m.username, m.role)))?,
             username: m.username,
             auth_source: m.auth_source,
             disabled: m.disabled,
@@ -63,13 +61,8 @@ pub struct UserService {
 pub fn validate_username(name: &str) -> CoreResult<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
     if ok {
         Ok(())
     } else {
@@ -103,10 +96,7 @@ impl UserService {
         if n < self.settings.min_password_len || password.len() > 1024 {
             return Err(CoreError::validation(
                 field,
-                format!(
-                    "must be at least {} characters",
-                    self.settings.min_password_len
-                ),
+                format!("must be at least {} characters", self.settings.min_password_len),
             ));
         }
         Ok(())
@@ -192,13 +182,7 @@ impl UserService {
     }
 
     /// Changes an account's role (admin). The last enabled admin cannot be demoted.
-    pub async fn set_role(
-        &self,
-        actor: Actor<'_>,
-        meta: &RequestMeta,
-        username: &str,
-        role: Role,
-    ) -> CoreResult<User> {
+    pub async fn set_role(&self, actor: Actor<'_>, meta: &RequestMeta, username: &str, role: Role) -> CoreResult<User> {
         actor.require(&[Role::Admin])?;
         let mut tx = self.db.begin_write().await?;
         tx.serialize().await?;
@@ -250,11 +234,7 @@ impl UserService {
         } else {
             0
         };
-        let action = if disabled {
-            "user.disable"
-        } else {
-            "user.enable"
-        };
+        let action = if disabled { "user.disable" } else { "user.enable" };
         self.audit_user(
             &mut tx,
             actor,
@@ -270,13 +250,7 @@ impl UserService {
 
     /// Changes the caller's own password after checking the current one; other sessions of
     /// the account end.
-    pub async fn change_password(
-        &self,
-        p: &Principal,
-        meta: &RequestMeta,
-        current: &str,
-        new: &str,
-    ) -> CoreResult<()> {
+    pub async fn change_password(&self, p: &Principal, meta: &RequestMeta, current: &str, new: &str) -> CoreResult<()> {
         p.require_csrf()?;
         self.check_password("newPassword", new)?;
         let user = self.load(self.db.conn(), &p.username).await?;
@@ -286,15 +260,8 @@ impl UserService {
                 user.auth_source
             )));
         }
-        if !self
-            .hasher
-            .verify(current, user.password_hash.as_deref())
-            .await?
-        {
-            return Err(CoreError::validation(
-                "currentPassword",
-                "is not your current password",
-            ));
+        if !self.hasher.verify(current, user.password_hash.as_deref()).await? {
+            return Err(CoreError::validation("currentPassword", "is not your current password"));
         }
         self.store_password(Actor::User(p), meta, user, new, Some(&p.session_id))
             .await
@@ -332,8 +299,7 @@ impl UserService {
         am.auth_source = Set("local".into());
         am.updated_at = Set(self.clock.now_ms());
         am.update(&*tx).await?;
-        let revoked =
-            crate::auth::revoke_except(&*tx, id, keep_session, self.clock.now_ms()).await?;
+        let revoked = crate::auth::revoke_except(&*tx, id, keep_session, self.clock.now_ms()).await?;
         self.audit_user(
             &mut tx,
             actor,
@@ -346,11 +312,7 @@ impl UserService {
         tx.commit().await
     }
 
-    async fn load<C: sea_orm::ConnectionTrait>(
-        &self,
-        conn: &C,
-        username: &str,
-    ) -> CoreResult<users::Model> {
+    async fn load<C: sea_orm::ConnectionTrait>(&self, conn: &C, username: &str) -> CoreResult<users::Model> {
         users::Entity::find()
             .filter(users::Column::Username.eq(username))
             .one(conn)

@@ -60,10 +60,7 @@ impl Money {
         if self.currency != other.currency {
             return None;
         }
-        Some(Money::new(
-            self.minor.checked_add(other.minor)?,
-            self.currency,
-        ))
+        Some(Money::new(self.minor.checked_add(other.minor)?, self.currency))
     }
 }
 
@@ -74,10 +71,7 @@ mod tests {
     #[test]
     fn currency_codes_are_normalised_and_validated() {
         assert_eq!(Currency::parse("thb"), Some(Currency::THB));
-        assert_eq!(
-            Currency::parse("THB").map(|c| c.to_string()),
-            Some("THB".into())
-        );
+        assert_eq!(Currency::parse("THB").map(|c| c.to_string()), Some("THB".into()));
         assert_eq!(Currency::parse("TH"), None);
         assert_eq!(Currency::parse("T1B"), None);
     }

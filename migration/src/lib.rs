@@ -14,6 +14,7 @@ pub use sea_orm_migration::MigratorTrait;
 mod m20261101_000001_accounts;
 mod m20261101_000002_audit;
 mod m20261101_000003_rates;
+mod m20261101_000004_usage;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261101_000001_accounts::Migration),
             Box::new(m20261101_000002_audit::Migration),
             Box::new(m20261101_000003_rates::Migration),
+            Box::new(m20261101_000004_usage::Migration),
         ]
     }
 }

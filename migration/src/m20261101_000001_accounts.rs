@@ -54,21 +54,11 @@ impl MigrationTrait for Migration {
                         .auto_increment()
                         .primary_key(),
                 )
-                .col(
-                    ColumnDef::new(Users::Username)
-                        .string_len(128)
-                        .not_null()
-                        .unique_key(),
-                )
+                .col(ColumnDef::new(Users::Username).string_len(128).not_null().unique_key())
                 .col(ColumnDef::new(Users::PasswordHash).string())
                 .col(ColumnDef::new(Users::Role).string_len(16).not_null())
                 .col(ColumnDef::new(Users::AuthSource).string_len(16).not_null())
-                .col(
-                    ColumnDef::new(Users::Disabled)
-                        .boolean()
-                        .not_null()
-                        .default(false),
-                )
+                .col(ColumnDef::new(Users::Disabled).boolean().not_null().default(false))
                 .col(ColumnDef::new(Users::CreatedAt).big_integer().not_null())
                 .col(ColumnDef::new(Users::UpdatedAt).big_integer().not_null())
                 .to_owned(),
@@ -77,12 +67,7 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(Sessions::Table)
-                .col(
-                    ColumnDef::new(Sessions::Id)
-                        .string_len(64)
-                        .not_null()
-                        .primary_key(),
-                )
+                .col(ColumnDef::new(Sessions::Id).string_len(64).not_null().primary_key())
                 .col(ColumnDef::new(Sessions::UserId).big_integer().not_null())
                 .col(ColumnDef::new(Sessions::CsrfHash).string_len(64).not_null())
                 .col(ColumnDef::new(Sessions::CreatedAt).big_integer().not_null())
@@ -110,24 +95,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(LoginThrottle::Table)
-                .col(
-                    ColumnDef::new(LoginThrottle::Username)
-                        .string_len(128)
-                        .not_null(),
-                )
+                .col(ColumnDef::new(LoginThrottle::Username).string_len(128).not_null())
                 .col(ColumnDef::new(LoginThrottle::Ip).string_len(64).not_null())
                 .col(ColumnDef::new(LoginThrottle::Failures).integer().not_null())
-                .col(
-                    ColumnDef::new(LoginThrottle::WindowStart)
-                        .big_integer()
-                        .not_null(),
-                )
+                .col(ColumnDef::new(LoginThrottle::WindowStart).big_integer().not_null())
                 .col(ColumnDef::new(LoginThrottle::LockedUntil).big_integer())
-                .primary_key(
-                    Index::create()
-                        .col(LoginThrottle::Username)
-                        .col(LoginThrottle::Ip),
-                )
+                .primary_key(Index::create().col(LoginThrottle::Username).col(LoginThrottle::Ip))
                 .to_owned(),
         )
         .await
@@ -136,9 +109,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(LoginThrottle::Table).to_owned())
             .await?;
-        m.drop_table(Table::drop().table(Sessions::Table).to_owned())
-            .await?;
-        m.drop_table(Table::drop().table(Users::Table).to_owned())
-            .await
+        m.drop_table(Table::drop().table(Sessions::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(Users::Table).to_owned()).await
     }
 }

@@ -36,12 +36,7 @@ impl MigrationTrait for Migration {
                         .auto_increment()
                         .primary_key(),
                 )
-                .col(
-                    ColumnDef::new(AuditLog::Seq)
-                        .big_integer()
-                        .not_null()
-                        .unique_key(),
-                )
+                .col(ColumnDef::new(AuditLog::Seq).big_integer().not_null().unique_key())
                 .col(ColumnDef::new(AuditLog::At).big_integer().not_null())
                 .col(ColumnDef::new(AuditLog::Actor).string_len(128))
                 .col(ColumnDef::new(AuditLog::Ip).string_len(64))
@@ -61,20 +56,13 @@ impl MigrationTrait for Migration {
             ("idx_audit_actor", AuditLog::Actor),
             ("idx_audit_at", AuditLog::At),
         ] {
-            m.create_index(
-                Index::create()
-                    .name(name)
-                    .table(AuditLog::Table)
-                    .col(col)
-                    .to_owned(),
-            )
-            .await?;
+            m.create_index(Index::create().name(name).table(AuditLog::Table).col(col).to_owned())
+                .await?;
         }
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(AuditLog::Table).to_owned())
-            .await
+        m.drop_table(Table::drop().table(AuditLog::Table).to_owned()).await
     }
 }

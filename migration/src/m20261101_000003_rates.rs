@@ -54,11 +54,7 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(Rates::Gpu).string_len(40).not_null())
                 .col(ColumnDef::new(Rates::Mem).string_len(40).not_null())
                 .col(ColumnDef::new(Rates::Currency).string_len(3).not_null())
-                .col(
-                    ColumnDef::new(Rates::EffectiveFrom)
-                        .big_integer()
-                        .not_null(),
-                )
+                .col(ColumnDef::new(Rates::EffectiveFrom).big_integer().not_null())
                 .col(ColumnDef::new(Rates::CreatedAt).big_integer().not_null())
                 .col(ColumnDef::new(Rates::CreatedBy).string_len(128))
                 .to_owned(),
@@ -106,16 +102,8 @@ impl MigrationTrait for Migration {
                         .not_null()
                         .primary_key(),
                 )
-                .col(
-                    ColumnDef::new(TierOverrides::Tier)
-                        .string_len(32)
-                        .not_null(),
-                )
-                .col(
-                    ColumnDef::new(TierOverrides::UpdatedAt)
-                        .big_integer()
-                        .not_null(),
-                )
+                .col(ColumnDef::new(TierOverrides::Tier).string_len(32).not_null())
+                .col(ColumnDef::new(TierOverrides::UpdatedAt).big_integer().not_null())
                 .col(ColumnDef::new(TierOverrides::UpdatedBy).string_len(128))
                 .to_owned(),
         )
@@ -125,7 +113,6 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(TierOverrides::Table).to_owned())
             .await?;
-        m.drop_table(Table::drop().table(Rates::Table).to_owned())
-            .await
+        m.drop_table(Table::drop().table(Rates::Table).to_owned()).await
     }
 }

@@ -112,14 +112,11 @@ pub fn core_to_graphql(e: CoreError) -> async_graphql::Error {
         CoreError::NotFound(what) => ErrorCode::NotFound.error(format!("{what} not found")),
         CoreError::Conflict(m) => ErrorCode::Conflict.error(m),
         CoreError::RateLimited { retry_after_secs } => ErrorCode::RateLimited
-            .error(format!(
-                "too many failed attempts; try again in {retry_after_secs} s"
-            ))
+            .error(format!("too many failed attempts; try again in {retry_after_secs} s"))
             .extend_with(|_, ext| ext.set("retryAfter", retry_after_secs)),
         CoreError::Internal(detail) => {
             tracing::error!(error = %detail, "internal error while serving GraphQL");
-            ErrorCode::Internal
-                .error("internal error; the server log has details under this request's id")
+            ErrorCode::Internal.error("internal error; the server log has details under this request's id")
         }
     }
 }
@@ -142,20 +139,12 @@ mod tests {
     #[test]
     fn every_core_error_maps_to_its_code() {
         let cases: Vec<(CoreError, &str)> = vec![
-            (
-                CoreError::Unauthenticated("x".into()),
-                "\"UNAUTHENTICATED\"",
-            ),
+            (CoreError::Unauthenticated("x".into()), "\"UNAUTHENTICATED\""),
             (CoreError::Forbidden("x".into()), "\"FORBIDDEN\""),
             (CoreError::validation("f", "bad"), "\"BAD_USER_INPUT\""),
             (CoreError::NotFound("user".into()), "\"NOT_FOUND\""),
             (CoreError::Conflict("x".into()), "\"CONFLICT\""),
-            (
-                CoreError::RateLimited {
-                    retry_after_secs: 3,
-                },
-                "\"RATE_LIMITED\"",
-            ),
+            (CoreError::RateLimited { retry_after_secs: 3 }, "\"RATE_LIMITED\""),
             (CoreError::Internal("x".into()), "\"INTERNAL\""),
         ];
         for (e, want) in cases {
@@ -165,9 +154,7 @@ mod tests {
 
     #[test]
     fn internal_details_never_reach_the_client() {
-        let (_, g) = code(CoreError::Internal(
-            "database: password=hunter2 at 10.0.0.1".into(),
-        ));
+        let (_, g) = code(CoreError::Internal("database: password=hunter2 at 10.0.0.1".into()));
         assert!(!g.message.contains("hunter2"));
         assert!(!g.message.contains("10.0.0.1"));
     }
@@ -182,9 +169,7 @@ mod tests {
                 .map(|v| v.to_string()),
             Some("\"tier\"".into())
         );
-        let (_, g) = code(CoreError::RateLimited {
-            retry_after_secs: 42,
-        });
+        let (_, g) = code(CoreError::RateLimited { retry_after_secs: 42 });
         assert_eq!(
             g.extensions
                 .as_ref()

@@ -12,6 +12,7 @@ mod context;
 mod error;
 mod rates;
 mod scalars;
+mod usage;
 
 pub use context::{Caller, CookiePolicy, SessionCookies};
 pub use error::{core_to_graphql, ApiError, ErrorCode};
@@ -22,12 +23,17 @@ use hpcb_core::Services;
 /// Root query type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(accounts::AccountQuery, rates::RateQuery, audit::AuditQuery);
+pub struct QueryRoot(
+    accounts::AccountQuery,
+    rates::RateQuery,
+    audit::AuditQuery,
+    usage::UsageQueryRoot,
+);
 
 /// Root mutation type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(accounts::AccountMutation, rates::RateMutation);
+pub struct MutationRoot(accounts::AccountMutation, rates::RateMutation, usage::UsageMutation);
 
 /// Root subscription type.
 #[derive(MergedSubscription, Default)]
@@ -65,6 +71,10 @@ pub fn build(services: Services, cookies: CookiePolicy, limits: &Limits) -> AppS
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
+    .data(async_graphql::dataloader::DataLoader::new(
+        usage::RateLoader(services.clone()),
+        tokio::spawn,
+    ))
     .data(services)
     .data(cookies)
     .limit_depth(limits.depth)
@@ -94,10 +104,7 @@ pub fn sdl() -> String {
 /// when one field's arguments could not be read (with a path).
 pub fn ensure_error_codes(resp: &mut async_graphql::Response) {
     for err in &mut resp.errors {
-        let has_code = err
-            .extensions
-            .as_ref()
-            .is_some_and(|e| e.get("code").is_some());
+        let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
         if !has_code {
             let code = if err.path.is_empty() {
                 ErrorCode::GraphqlValidationFailed

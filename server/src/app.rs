@@ -22,12 +22,8 @@ use tokio::net::TcpListener;
 /// Connects to the configured database and applies migrations.
 pub async fn open_db(config: &Config) -> Result<Db> {
     if config.is_sqlite() {
-        std::fs::create_dir_all(config.data_dir()).with_context(|| {
-            format!(
-                "cannot create data directory {}",
-                config.data_dir().display()
-            )
-        })?;
+        std::fs::create_dir_all(config.data_dir())
+            .with_context(|| format!("cannot create data directory {}", config.data_dir().display()))?;
     }
     let db = Db::connect(&DbOptions {
         url: config.database_url(),
@@ -36,9 +32,7 @@ pub async fn open_db(config: &Config) -> Result<Db> {
     })
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Migrator::up(db.conn(), None)
-        .await
-        .context("migrating the database")?;
+    Migrator::up(db.conn(), None).await.context("migrating the database")?;
     Ok(db)
 }
 
@@ -67,12 +61,19 @@ pub async fn open_services(config: &Config) -> Result<Services> {
         auth,
         audit_key: secret_or_file(&config.audit.hmac_key, &dir, "audit.key")?,
         default_currency: Currency::parse(&config.billing.currency).unwrap_or(Currency::THB),
+        tier_rules: config.tier_rules(),
     };
+    let (registry, refused) = crate::plugins::load_registry(config)?;
+    for r in &refused {
+        tracing::warn!(refusal = %r, "plugin not loaded: {r}");
+    }
+    let sources = crate::plugins::build_sources(&registry, config).await?;
     Services::new(
         db,
         services_config,
         Arc::new(SystemClock),
         external_authenticator(config)?,
+        sources,
     )
     .map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -80,8 +81,7 @@ pub async fn open_services(config: &Config) -> Result<Services> {
 #[cfg(feature = "pam")]
 fn external_authenticator(config: &Config) -> Result<Option<Arc<dyn ExternalAuthenticator>>> {
     Ok(config.auth.pam.enabled.then(|| {
-        Arc::new(crate::pam::PamAuthenticator::new(&config.auth.pam.service))
-            as Arc<dyn ExternalAuthenticator>
+        Arc::new(crate::pam::PamAuthenticator::new(&config.auth.pam.service)) as Arc<dyn ExternalAuthenticator>
     }))
 }
 

@@ -8,6 +8,7 @@
 //! an error, so a typo cannot silently leave a default in place.
 
 use anyhow::{anyhow, bail, Context as _, Result};
+use hpcb_core::tiers::{TierRule, TierRules};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -34,6 +35,10 @@ pub struct Config {
     pub graphql: GraphqlConfig,
     /// Billing defaults.
     pub billing: BillingConfig,
+    /// Where plugins are loaded from.
+    pub plugins: PluginsConfig,
+    /// Usage sources, each a cluster read through a chain of plugins.
+    pub sources: Vec<SourceEntry>,
     /// Logging.
     pub log: LogConfig,
 }
@@ -156,6 +161,88 @@ pub struct GraphqlConfig {
 pub struct BillingConfig {
     /// Currency of rates entered without one.
     pub currency: String,
+    /// Tier of users no rule matches.
+    pub default_tier: String,
+    /// Classifier rules on the lower-cased user name, first match wins (default: the
+    /// predecessor's rules).
+    pub tier_rules: Vec<TierRule>,
+}
+
+/// `[plugins]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginsConfig {
+    /// Directory of plugin `.so` files; empty means the directory of the `hpc-billing` binary.
+    pub dir: String,
+    /// Plugin calls running at once, across all plugins.
+    pub max_concurrent_calls: usize,
+}
+
+/// One `[[sources]]` entry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceEntry {
+    /// Name used in the API and on the command line.
+    pub name: String,
+    /// Cluster the jobs belong to.
+    pub cluster: String,
+    /// Seconds between scheduled runs; 0 for on demand only.
+    #[serde(default = "default_interval")]
+    pub interval_secs: u64,
+    /// How far behind the watermark each scheduled run starts, seconds (late slurmdbd writes,
+    /// requeues).
+    #[serde(default = "default_overlap")]
+    pub overlap_secs: i64,
+    /// How far back the first scheduled run reads, seconds.
+    #[serde(default = "default_lookback")]
+    pub initial_lookback_secs: i64,
+    /// Plugins to try in order (e.g. slurmrestd, then sacct, then a CSV file).
+    pub chain: Vec<ChainLink>,
+}
+
+/// One plugin of a source's chain, with what it may touch.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainLink {
+    /// Plugin id (`usage-slurmrestd`, `usage-sacct`, `usage-csv`).
+    pub plugin: String,
+    /// The plugin's own settings.
+    #[serde(default = "empty_table")]
+    pub settings: toml::Value,
+    /// Hosts (`host` or `host:port`) it may call over HTTP.
+    #[serde(default)]
+    pub allow_hosts: Vec<String>,
+    /// Whether plain `http://` is allowed (loopback slurmrestd).
+    #[serde(default)]
+    pub allow_plain_http: bool,
+    /// Programs it may run.
+    #[serde(default)]
+    pub allow_programs: Vec<String>,
+    /// Directories it may read.
+    #[serde(default)]
+    pub allow_dirs: Vec<String>,
+    /// Secrets by name: `env:VAR`, `file:/path`, or the value itself.
+    #[serde(default)]
+    pub secrets: std::collections::BTreeMap<String, String>,
+    /// Longest call, seconds.
+    #[serde(default = "default_call_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_interval() -> u64 {
+    900
+}
+fn default_overlap() -> i64 {
+    2 * 86_400
+}
+fn default_lookback() -> i64 {
+    30 * 86_400
+}
+fn default_call_timeout() -> u64 {
+    300
+}
+fn empty_table() -> toml::Value {
+    toml::Value::Table(Default::default())
 }
 
 /// `[log]`
@@ -249,9 +336,14 @@ impl Default for GraphqlConfig {
 
 impl Default for BillingConfig {
     fn default() -> Self {
-        BillingConfig {
-            currency: "THB".into(),
-        }
+        let rules = TierRules::default();
+        BillingConfig { currency: "THB".into(), default_tier: rules.default_tier, tier_rules: rules.rules }
+    }
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        PluginsConfig { dir: String::new(), max_concurrent_calls: 4 }
     }
 }
 
@@ -274,13 +366,12 @@ const ALIASES: [(&str, &str); 3] = [
 impl Config {
     /// Loads defaults, then the file (if any), then the environment, and validates.
     pub fn load(file: Option<&Path>, env: &BTreeMap<String, String>) -> Result<Config> {
-        let mut merged =
-            toml::Value::try_from(Config::default()).context("serialising defaults")?;
+        let mut merged = toml::Value::try_from(Config::default()).context("serialising defaults")?;
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read config file {}", path.display()))?;
-            let from_file: toml::Value = toml::from_str(&text)
-                .map_err(|e| anyhow!("config file {}: {}", path.display(), e.message()))?;
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+            let from_file: toml::Value =
+                toml::from_str(&text).map_err(|e| anyhow!("config file {}: {}", path.display(), e.message()))?;
             merge(&mut merged, from_file);
         }
         let leaves = leaf_paths(&merged);
@@ -294,9 +385,7 @@ impl Config {
                 .find(|(alias, _)| *alias == short)
                 .map(|(_, p)| p.to_string())
                 .or_else(|| leaves.iter().find(|p| env_name(p) == *name).cloned())
-                .ok_or_else(|| {
-                    anyhow!("unknown setting {name}: no configuration key has that name")
-                })?;
+                .ok_or_else(|| anyhow!("unknown setting {name}: no configuration key has that name"))?;
             set_from_env(&mut merged, &path, name, value)?;
         }
         let config: Config = serde_path_to_error::deserialize(merged).map_err(|e| {
@@ -310,10 +399,7 @@ impl Config {
     fn validate(&self) -> Result<()> {
         self.listen_addr()?;
         let url = self.database_url();
-        if !(url.starts_with("sqlite:")
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://"))
-        {
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             bail!("invalid configuration key \"database.url\": use sqlite://… or postgres://…");
         }
         let positive = [
@@ -321,14 +407,8 @@ impl Config {
             ("auth.session_ttl_secs", self.auth.session_ttl_secs),
             ("auth.throttle.window_secs", self.auth.throttle.window_secs),
             ("auth.throttle.lock_secs", self.auth.throttle.lock_secs),
-            (
-                "auth.throttle.max_failures",
-                i64::from(self.auth.throttle.max_failures),
-            ),
-            (
-                "database.max_connections",
-                i64::from(self.database.max_connections),
-            ),
+            ("auth.throttle.max_failures", i64::from(self.auth.throttle.max_failures)),
+            ("database.max_connections", i64::from(self.database.max_connections)),
             ("graphql.max_depth", self.graphql.max_depth as i64),
             ("graphql.max_complexity", self.graphql.max_complexity as i64),
             ("graphql.max_body_bytes", self.graphql.max_body_bytes as i64),
@@ -342,6 +422,18 @@ impl Config {
         if hpcb_entities::Currency::parse(&self.billing.currency).is_none() {
             bail!("invalid configuration key \"billing.currency\": use a three-letter ISO code such as THB");
         }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, src) in self.sources.iter().enumerate() {
+            if src.name.is_empty() || !names.insert(src.name.clone()) {
+                bail!("invalid configuration key \"sources[{i}].name\": names must be unique and not empty");
+            }
+            if src.chain.is_empty() {
+                bail!("invalid configuration key \"sources[{i}].chain\": name at least one plugin");
+            }
+            if src.interval_secs > 0 && src.overlap_secs < 0 {
+                bail!("invalid configuration key \"sources[{i}].overlap_secs\": must not be negative");
+            }
+        }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
             bail!("invalid configuration key \"log.format\": use pretty or json");
         }
@@ -353,8 +445,7 @@ impl Config {
                 bail!("invalid configuration key {key:?}: must be at least 32 characters (or empty to use a key file)");
             }
         }
-        if !self.auth.admin_password.is_empty()
-            && self.auth.admin_password.chars().count() < self.auth.min_password_len
+        if !self.auth.admin_password.is_empty() && self.auth.admin_password.chars().count() < self.auth.min_password_len
         {
             bail!(
                 "invalid configuration key \"auth.admin_password\": must be at least {} characters",
@@ -362,8 +453,9 @@ impl Config {
             );
         }
         for p in &self.server.trusted_proxies {
-            p.parse::<std::net::IpAddr>()
-                .map_err(|_| anyhow!("invalid configuration key \"server.trusted_proxies\": {p:?} is not an IP address"))?;
+            p.parse::<std::net::IpAddr>().map_err(|_| {
+                anyhow!("invalid configuration key \"server.trusted_proxies\": {p:?} is not an IP address")
+            })?;
         }
         if self.auth.pam.enabled && !cfg!(feature = "pam") {
             bail!("invalid configuration key \"auth.pam.enabled\": this binary was built without the `pam` feature");
@@ -384,10 +476,7 @@ impl Config {
     /// The database URL, defaulting to SQLite in the data directory.
     pub fn database_url(&self) -> String {
         if self.database.url.is_empty() {
-            format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir().join("hpc-billing.db").display()
-            )
+            format!("sqlite://{}?mode=rwc", self.data_dir().join("hpc-billing.db").display())
         } else {
             self.database.url.clone()
         }
@@ -396,6 +485,19 @@ impl Config {
     /// The data directory.
     pub fn data_dir(&self) -> PathBuf {
         PathBuf::from(&self.server.data_dir)
+    }
+
+    /// The tier classifier.
+    pub fn tier_rules(&self) -> TierRules {
+        TierRules { rules: self.billing.tier_rules.clone(), default_tier: self.billing.default_tier.clone() }
+    }
+
+    /// The plugin directory.
+    pub fn plugin_dir(&self) -> PathBuf {
+        if !self.plugins.dir.is_empty() {
+            return PathBuf::from(&self.plugins.dir);
+        }
+        std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or_else(|| PathBuf::from("."))
     }
 
     /// Whether the database is SQLite.
@@ -459,13 +561,9 @@ fn set_from_env(root: &mut toml::Value, path: &str, name: &str, raw: &str) -> Re
     let table = cur
         .as_table_mut()
         .ok_or_else(|| anyhow!("{name}: {path:?} is not a setting"))?;
-    let bad = |what: &str| {
-        anyhow!("invalid configuration key {path:?} (from {name}): expected {what}, got {raw:?}")
-    };
+    let bad = |what: &str| anyhow!("invalid configuration key {path:?} (from {name}): expected {what}, got {raw:?}");
     let value = match table.get(last) {
-        Some(toml::Value::Integer(_)) => {
-            toml::Value::Integer(raw.trim().parse().map_err(|_| bad("an integer"))?)
-        }
+        Some(toml::Value::Integer(_)) => toml::Value::Integer(raw.trim().parse().map_err(|_| bad("an integer"))?),
         Some(toml::Value::Boolean(_)) => toml::Value::Boolean(match raw.trim() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" => false,
@@ -489,10 +587,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -507,11 +602,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("hpcb-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let f = dir.join("c.toml");
-        std::fs::write(
-            &f,
-            "[graphql]\nmax_depth = 5\n[server]\nlisten = \"127.0.0.1:9000\"\n",
-        )
-        .expect("write");
+        std::fs::write(&f, "[graphql]\nmax_depth = 5\n[server]\nlisten = \"127.0.0.1:9000\"\n").expect("write");
         let c = Config::load(
             Some(&f),
             &env(&[
@@ -531,14 +622,11 @@ mod tests {
 
     #[test]
     fn errors_name_the_key() {
-        let e = Config::load(None, &env(&[("HPC_BILLING_GRAPHQL_MAX_DEPTH", "deep")]))
-            .expect_err("not a number");
+        let e = Config::load(None, &env(&[("HPC_BILLING_GRAPHQL_MAX_DEPTH", "deep")])).expect_err("not a number");
         assert!(e.to_string().contains("graphql.max_depth"), "{e}");
-        let e = Config::load(None, &env(&[("HPC_BILLING_LISTEN", "nowhere")]))
-            .expect_err("bad address");
+        let e = Config::load(None, &env(&[("HPC_BILLING_LISTEN", "nowhere")])).expect_err("bad address");
         assert!(e.to_string().contains("server.listen"), "{e}");
-        let e =
-            Config::load(None, &env(&[("HPC_BILLING_NO_SUCH_THING", "1")])).expect_err("unknown");
+        let e = Config::load(None, &env(&[("HPC_BILLING_NO_SUCH_THING", "1")])).expect_err("unknown");
         assert!(e.to_string().contains("HPC_BILLING_NO_SUCH_THING"), "{e}");
         let dir = std::env::temp_dir().join(format!("hpcb-cfg2-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");

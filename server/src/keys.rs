@@ -18,12 +18,9 @@ pub fn secret_or_file(configured: &str, dir: &Path, file: &str) -> Result<Vec<u8
         Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().as_bytes().to_vec()),
         Ok(_) => anyhow::bail!("key file {} is shorter than 32 characters", path.display()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot read key file {}", path.display()))
-        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read key file {}", path.display())),
     }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
     let key = hex::encode(rand::random::<[u8; 32]>()) + &hex::encode(rand::random::<[u8; 32]>());
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);

@@ -12,6 +12,7 @@ pub mod http;
 pub mod keys;
 #[cfg(feature = "pam")]
 pub mod pam;
+pub mod plugins;
 pub mod state;
 pub mod telemetry;
 

@@ -11,18 +11,11 @@ async fn logout_revokes_the_session_at_once(backend: Backend) {
     let s = Server::start(backend).await;
     let admin = s.admin().await;
     let me = admin.gql("{ me { username role } }", json!({})).await;
-    assert_eq!(
-        me["data"]["me"],
-        json!({"username": "admin", "role": "ADMIN"})
-    );
+    assert_eq!(me["data"]["me"], json!({"username": "admin", "role": "ADMIN"}));
     let out = admin.gql("mutation { logout }", json!({})).await;
     assert_eq!(out["data"]["logout"], json!(true), "{out}");
     let after = admin.gql("{ me { username } }", json!({})).await;
-    assert_eq!(
-        error_code(&after).as_deref(),
-        Some("UNAUTHENTICATED"),
-        "{after}"
-    );
+    assert_eq!(error_code(&after).as_deref(), Some("UNAUTHENTICATED"), "{after}");
     // A second session of the same user is unaffected.
     let other = s.admin().await;
     assert!(other.gql("{ me { username } }", json!({})).await["errors"].is_null());
@@ -35,10 +28,7 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_login(backend: Backend)
     let alice = s.user_with_role(&admin, "alice", "USER").await;
     assert!(alice.gql("{ me { username } }", json!({})).await["errors"].is_null());
     let r = admin
-        .gql(
-            "mutation { disableUser(username: \"alice\") { disabled } }",
-            json!({}),
-        )
+        .gql("mutation { disableUser(username: \"alice\") { disabled } }", json!({}))
         .await;
     assert_eq!(r["data"]["disableUser"]["disabled"], json!(true), "{r}");
     assert_eq!(
@@ -51,20 +41,13 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_login(backend: Backend)
         .await;
     assert_eq!(error_code(&again).as_deref(), Some("FORBIDDEN"), "{again}");
     admin
-        .gql(
-            "mutation { enableUser(username: \"alice\") { disabled } }",
-            json!({}),
-        )
+        .gql("mutation { enableUser(username: \"alice\") { disabled } }", json!({}))
         .await;
     let back = s
         .client()
         .gql(LOGIN, json!({"u": "alice", "p": password_of("alice")}))
         .await;
-    assert_eq!(
-        back["data"]["login"]["user"]["username"],
-        json!("alice"),
-        "{back}"
-    );
+    assert_eq!(back["data"]["login"]["user"]["username"], json!("alice"), "{back}");
 }
 both_backends!(disabling_a_user_ends_their_sessions_and_blocks_login);
 
@@ -79,26 +62,13 @@ async fn lockout_refuses_even_the_right_password_then_expires(backend: Backend) 
     )
     .await;
     let mut c = s.client();
-    c.headers
-        .push(("x-forwarded-for".into(), "203.0.113.7".into()));
+    c.headers.push(("x-forwarded-for".into(), "203.0.113.7".into()));
     for i in 0..3 {
-        let r = c
-            .gql(LOGIN, json!({"u": "admin", "p": "wrong-password"}))
-            .await;
-        assert_eq!(
-            error_code(&r).as_deref(),
-            Some("UNAUTHENTICATED"),
-            "attempt {i}: {r}"
-        );
+        let r = c.gql(LOGIN, json!({"u": "admin", "p": "wrong-password"})).await;
+        assert_eq!(error_code(&r).as_deref(), Some("UNAUTHENTICATED"), "attempt {i}: {r}");
     }
-    let locked = c
-        .gql(LOGIN, json!({"u": "admin", "p": ADMIN_PASSWORD}))
-        .await;
-    assert_eq!(
-        error_code(&locked).as_deref(),
-        Some("RATE_LIMITED"),
-        "{locked}"
-    );
+    let locked = c.gql(LOGIN, json!({"u": "admin", "p": ADMIN_PASSWORD})).await;
+    assert_eq!(error_code(&locked).as_deref(), Some("RATE_LIMITED"), "{locked}");
     let retry = locked["errors"][0]["extensions"]["retryAfter"]
         .as_i64()
         .expect("retryAfter");
@@ -108,17 +78,18 @@ async fn lockout_refuses_even_the_right_password_then_expires(backend: Backend) 
     elsewhere
         .headers
         .push(("x-forwarded-for".into(), "198.51.100.9".into()));
-    let ok = elsewhere
-        .gql(LOGIN, json!({"u": "admin", "p": ADMIN_PASSWORD}))
-        .await;
+    let ok = elsewhere.gql(LOGIN, json!({"u": "admin", "p": ADMIN_PASSWORD})).await;
     assert!(ok["errors"].is_null(), "{ok}");
     tokio::time::sleep(Duration::from_millis(2200)).await;
-    let after = c
-        .gql(LOGIN, json!({"u": "admin", "p": ADMIN_PASSWORD}))
-        .await;
+    let after = c.gql(LOGIN, json!({"u": "admin", "p": ADMIN_PASSWORD})).await;
     assert!(after["errors"].is_null(), "{after}");
     let admin = s.admin().await;
-    let log = admin.gql("{ auditLog(first: 100, filter: {action: \"auth.*\"}) { edges { node { action ip } } } }", json!({})).await;
+    let log = admin
+        .gql(
+            "{ auditLog(first: 100, filter: {action: \"auth.*\"}) { edges { node { action ip } } } }",
+            json!({}),
+        )
+        .await;
     let actions: Vec<String> = log["data"]["auditLog"]["edges"]
         .as_array()
         .expect("edges")
@@ -133,10 +104,7 @@ async fn lockout_refuses_even_the_right_password_then_expires(backend: Backend) 
         "auth.lockout.end",
         "auth.login.success",
     ] {
-        assert!(
-            actions.iter().any(|a| a == want),
-            "{want} missing from {actions:?}"
-        );
+        assert!(actions.iter().any(|a| a == want), "{want} missing from {actions:?}");
     }
 }
 both_backends!(lockout_refuses_even_the_right_password_then_expires);
@@ -199,11 +167,7 @@ async fn cookie_sessions_need_the_csrf_header_for_mutations(backend: Backend) {
     // Mutations without, or with a wrong, token are refused and change nothing.
     let mutation = "mutation { setTierOverride(username: \"bob\", tier: \"gov\") { tier } }";
     let refused = send(mutation, None).await;
-    assert_eq!(
-        error_code(&refused).as_deref(),
-        Some("FORBIDDEN"),
-        "{refused}"
-    );
+    assert_eq!(error_code(&refused).as_deref(), Some("FORBIDDEN"), "{refused}");
     let wrong = send(mutation, Some("0".repeat(64))).await;
     assert_eq!(error_code(&wrong).as_deref(), Some("FORBIDDEN"), "{wrong}");
     let overrides = send("{ tierOverrides { username } }", None).await;
@@ -243,25 +207,20 @@ async fn passwords_change_and_other_sessions_end(backend: Backend) {
             json!({}),
         )
         .await;
-    assert_eq!(
-        error_code(&short).as_deref(),
-        Some("BAD_USER_INPUT"),
-        "{short}"
-    );
-    assert_eq!(
-        short["errors"][0]["extensions"]["field"],
-        json!("newPassword")
-    );
+    assert_eq!(error_code(&short).as_deref(), Some("BAD_USER_INPUT"), "{short}");
+    assert_eq!(short["errors"][0]["extensions"]["field"], json!("newPassword"));
     let wrong = bob
-        .gql("mutation($n: String!) { changePassword(currentPassword: \"not-it-at-all\", newPassword: $n) }", json!({"n": "a-new-password-1"}))
+        .gql(
+            "mutation($n: String!) { changePassword(currentPassword: \"not-it-at-all\", newPassword: $n) }",
+            json!({"n": "a-new-password-1"}),
+        )
         .await;
-    assert_eq!(
-        error_code(&wrong).as_deref(),
-        Some("BAD_USER_INPUT"),
-        "{wrong}"
-    );
+    assert_eq!(error_code(&wrong).as_deref(), Some("BAD_USER_INPUT"), "{wrong}");
     let ok = bob
-        .gql("mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }", json!({"c": password_of("bob"), "n": "a-new-password-1"}))
+        .gql(
+            "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }",
+            json!({"c": password_of("bob"), "n": "a-new-password-1"}),
+        )
         .await;
     assert_eq!(ok["data"]["changePassword"], json!(true), "{ok}");
     assert!(
@@ -287,10 +246,7 @@ async fn the_last_admin_cannot_be_demoted_or_disabled(backend: Backend) {
         .await;
     assert_eq!(error_code(&r).as_deref(), Some("CONFLICT"), "{r}");
     let r = admin
-        .gql(
-            "mutation { disableUser(username: \"admin\") { disabled } }",
-            json!({}),
-        )
+        .gql("mutation { disableUser(username: \"admin\") { disabled } }", json!({}))
         .await;
     assert_eq!(error_code(&r).as_deref(), Some("CONFLICT"), "{r}");
     let dup = admin
@@ -300,7 +256,12 @@ async fn the_last_admin_cannot_be_demoted_or_disabled(backend: Backend) {
         )
         .await;
     assert_eq!(error_code(&dup).as_deref(), Some("CONFLICT"), "{dup}");
-    let bad = admin.gql("mutation { createUser(username: \"bad name!\", password: \"whatever-123\") { username } }", json!({})).await;
+    let bad = admin
+        .gql(
+            "mutation { createUser(username: \"bad name!\", password: \"whatever-123\") { username } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(error_code(&bad).as_deref(), Some("BAD_USER_INPUT"), "{bad}");
     // Role changes apply to the very next request of the affected account.
     let carol = s.user_with_role(&admin, "carol", "USER").await;
@@ -321,9 +282,7 @@ both_backends!(the_last_admin_cannot_be_demoted_or_disabled);
 async fn rates_are_exact_versioned_and_validated(backend: Backend) {
     let s = Server::start(backend).await;
     let admin = s.admin().await;
-    let rates = admin
-        .gql("{ rates { tier cpu gpu mem currency } }", json!({}))
-        .await;
+    let rates = admin.gql("{ rates { tier cpu gpu mem currency } }", json!({})).await;
     assert_eq!(
         rates["data"]["rates"],
         json!([
@@ -348,9 +307,7 @@ async fn rates_are_exact_versioned_and_validated(backend: Backend) {
         json!({"tier": "mu", "cpu": "1.1", "mem": "0.123456"}),
         "a future version is not in force yet"
     );
-    let hist = admin
-        .gql("{ rateHistory(tier: \"mu\") { cpu } }", json!({}))
-        .await;
+    let hist = admin.gql("{ rateHistory(tier: \"mu\") { cpu } }", json!({})).await;
     assert_eq!(
         hist["data"]["rateHistory"],
         json!([{"cpu": "9"}, {"cpu": "1.1"}, {"cpu": "1"}])
@@ -361,22 +318,14 @@ async fn rates_are_exact_versioned_and_validated(backend: Backend) {
             json!({}),
         )
         .await;
-    assert_eq!(
-        error_code(&float).as_deref(),
-        Some("BAD_USER_INPUT"),
-        "{float}"
-    );
+    assert_eq!(error_code(&float).as_deref(), Some("BAD_USER_INPUT"), "{float}");
     let negative = admin
         .gql(
             "mutation { updateRates(tier: \"mu\", cpu: \"-1\", gpu: \"1\", mem: \"1\") { id } }",
             json!({}),
         )
         .await;
-    assert_eq!(
-        negative["errors"][0]["extensions"]["field"],
-        json!("cpu"),
-        "{negative}"
-    );
+    assert_eq!(negative["errors"][0]["extensions"]["field"], json!("cpu"), "{negative}");
     let unknown_tier = admin
         .gql(
             "mutation { setTierOverride(username: \"dave\", tier: \"platinum\") { tier } }",
@@ -388,12 +337,22 @@ async fn rates_are_exact_versioned_and_validated(backend: Backend) {
         Some("BAD_USER_INPUT"),
         "{unknown_tier}"
     );
-    let set = admin.gql("mutation { setTierOverride(username: \"dave\", tier: \"gov\") { username tier updatedBy } }", json!({})).await;
+    let set = admin
+        .gql(
+            "mutation { setTierOverride(username: \"dave\", tier: \"gov\") { username tier updatedBy } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(
         set["data"]["setTierOverride"],
         json!({"username": "dave", "tier": "gov", "updatedBy": "admin"})
     );
-    let cleared = admin.gql("mutation { a: clearTierOverride(username: \"dave\") b: clearTierOverride(username: \"dave\") }", json!({})).await;
+    let cleared = admin
+        .gql(
+            "mutation { a: clearTierOverride(username: \"dave\") b: clearTierOverride(username: \"dave\") }",
+            json!({}),
+        )
+        .await;
     assert_eq!(cleared["data"], json!({"a": true, "b": false}), "{cleared}");
 }
 both_backends!(rates_are_exact_versioned_and_validated);

@@ -10,16 +10,19 @@ async fn tampering_with_one_row_is_detected_and_located(backend: Backend) {
     let s = Server::start(backend).await;
     let admin = s.admin().await;
     for tier in ["mu", "gov", "private"] {
-        let r = admin.gql("mutation($t: String!) { updateRates(tier: $t, cpu: \"2\", gpu: \"2\", mem: \"2\") { id } }", json!({"t": tier})).await;
+        let r = admin
+            .gql(
+                "mutation($t: String!) { updateRates(tier: $t, cpu: \"2\", gpu: \"2\", mem: \"2\") { id } }",
+                json!({"t": tier}),
+            )
+            .await;
         assert!(r["errors"].is_null(), "{r}");
     }
     let ok = admin
         .gql("{ auditVerify { ok checked firstBrokenId } }", json!({}))
         .await;
     assert_eq!(ok["data"]["auditVerify"]["ok"], json!(true), "{ok}");
-    let checked = ok["data"]["auditVerify"]["checked"]
-        .as_i64()
-        .expect("checked");
+    let checked = ok["data"]["auditVerify"]["checked"].as_i64().expect("checked");
     assert!(checked >= 5, "{ok}");
     let (code, out, _) = run_cli(s.env(), &["audit", "verify"], None).await;
     assert_eq!(code, 0, "{out}");
@@ -39,16 +42,8 @@ async fn tampering_with_one_row_is_detected_and_located(backend: Backend) {
     let broken = admin
         .gql("{ auditVerify { ok firstBrokenId reason } }", json!({}))
         .await;
-    assert_eq!(
-        broken["data"]["auditVerify"]["ok"],
-        json!(false),
-        "{broken}"
-    );
-    assert_eq!(
-        broken["data"]["auditVerify"]["firstBrokenId"],
-        json!(id),
-        "{broken}"
-    );
+    assert_eq!(broken["data"]["auditVerify"]["ok"], json!(false), "{broken}");
+    assert_eq!(broken["data"]["auditVerify"]["firstBrokenId"], json!(id), "{broken}");
     let (code, _, err) = run_cli(s.env(), &["audit", "verify"], None).await;
     assert_eq!(code, 5, "{err}");
     assert!(err.contains(&format!("entry id {id}")), "{err}");
@@ -65,24 +60,15 @@ async fn tampering_with_one_row_is_detected_and_located(backend: Backend) {
     }
     let db2 = fresh.db.connect().await;
     let mid = a2
-        .gql(
-            "{ auditLog(first: 2) { edges { node { id } } } }",
-            json!({}),
-        )
+        .gql("{ auditLog(first: 2) { edges { node { id } } } }", json!({}))
         .await;
-    let second_newest = mid["data"]["auditLog"]["edges"][1]["node"]["id"]
-        .as_i64()
-        .expect("id");
+    let second_newest = mid["data"]["auditLog"]["edges"][1]["node"]["id"].as_i64().expect("id");
     db2.execute_unprepared(&format!("DELETE FROM audit_log WHERE id = {second_newest}"))
         .await
         .expect("delete");
-    let v = a2
-        .gql("{ auditVerify { ok firstBrokenId reason } }", json!({}))
-        .await;
+    let v = a2.gql("{ auditVerify { ok firstBrokenId reason } }", json!({})).await;
     assert_eq!(v["data"]["auditVerify"]["ok"], json!(false), "{v}");
-    let first_broken = v["data"]["auditVerify"]["firstBrokenId"]
-        .as_i64()
-        .expect("id");
+    let first_broken = v["data"]["auditVerify"]["firstBrokenId"].as_i64().expect("id");
     assert!(
         first_broken > second_newest,
         "the entry after the deleted one is named: {v}"
@@ -93,9 +79,7 @@ both_backends!(tampering_with_one_row_is_detected_and_located);
 async fn two_hundred_concurrent_audited_operations_leave_a_chain_that_verifies(backend: Backend) {
     let s = Server::start(backend).await;
     let admin = s.admin().await;
-    let before = admin
-        .gql("{ auditLog(first: 1) { totalCount } }", json!({}))
-        .await["data"]["auditLog"]["totalCount"]
+    let before = admin.gql("{ auditLog(first: 1) { totalCount } }", json!({})).await["data"]["auditLog"]["totalCount"]
         .as_i64()
         .expect("count");
     let mut tasks = Vec::new();
@@ -104,7 +88,11 @@ async fn two_hundred_concurrent_audited_operations_leave_a_chain_that_verifies(b
         tasks.push(tokio::spawn(async move {
             let user = format!("u{}", i % 50);
             let tier = ["mu", "gov", "private"][i % 3];
-            c.gql("mutation($u: String!, $t: String!) { setTierOverride(username: $u, tier: $t) { tier } }", json!({"u": user, "t": tier})).await
+            c.gql(
+                "mutation($u: String!, $t: String!) { setTierOverride(username: $u, tier: $t) { tier } }",
+                json!({"u": user, "t": tier}),
+            )
+            .await
         }));
     }
     for t in tasks {
@@ -156,9 +144,7 @@ async fn the_audit_log_pages_filters_and_exports(backend: Backend) {
     }
     let want: Vec<String> = (0..7).rev().map(|i| format!("user:p{i}")).collect();
     assert_eq!(seen, want, "newest first, each once");
-    let bad = admin
-        .gql("{ auditLog(first: 0) { totalCount } }", json!({}))
-        .await;
+    let bad = admin.gql("{ auditLog(first: 0) { totalCount } }", json!({})).await;
     assert_eq!(error_code(&bad).as_deref(), Some("BAD_USER_INPUT"));
 
     let http = reqwest::Client::new();

@@ -40,19 +40,54 @@ fn operations(who: Who) -> Vec<(&'static str, &'static str, Value, &'static [Who
             json!({"u": format!("made-by-{tag}")}),
             ADMIN,
         ),
-        ("setUserRole", "mutation { setUserRole(username: \"target\", role: FINANCE) { role } }", json!({}), ADMIN),
-        ("disableUser", "mutation { disableUser(username: \"target\") { disabled } }", json!({}), ADMIN),
-        ("enableUser", "mutation { enableUser(username: \"target\") { disabled } }", json!({}), ADMIN),
-        ("setUserPassword", "mutation { setUserPassword(username: \"target\", password: \"target-pass-2\") }", json!({}), ADMIN),
+        (
+            "setUserRole",
+            "mutation { setUserRole(username: \"target\", role: FINANCE) { role } }",
+            json!({}),
+            ADMIN,
+        ),
+        (
+            "disableUser",
+            "mutation { disableUser(username: \"target\") { disabled } }",
+            json!({}),
+            ADMIN,
+        ),
+        (
+            "enableUser",
+            "mutation { enableUser(username: \"target\") { disabled } }",
+            json!({}),
+            ADMIN,
+        ),
+        (
+            "setUserPassword",
+            "mutation { setUserPassword(username: \"target\", password: \"target-pass-2\") }",
+            json!({}),
+            ADMIN,
+        ),
         (
             "changePassword",
             "mutation($c: String!) { changePassword(currentPassword: $c, newPassword: $c) }",
             json!({"c": if who == Who::Admin { crate::harness::ADMIN_PASSWORD.to_owned() } else { password_of(&own) }}),
             SIGNED_IN,
         ),
-        ("updateRates", "mutation { updateRates(tier: \"gov\", cpu: \"3\", gpu: \"10\", mem: \"1\") { id } }", json!({}), MONEY),
-        ("setTierOverride", "mutation { setTierOverride(username: \"someone\", tier: \"mu\") { tier } }", json!({}), MONEY),
-        ("clearTierOverride", "mutation { clearTierOverride(username: \"someone\") }", json!({}), MONEY),
+        (
+            "updateRates",
+            "mutation { updateRates(tier: \"gov\", cpu: \"3\", gpu: \"10\", mem: \"1\") { id } }",
+            json!({}),
+            MONEY,
+        ),
+        (
+            "setTierOverride",
+            "mutation { setTierOverride(username: \"someone\", tier: \"mu\") { tier } }",
+            json!({}),
+            MONEY,
+        ),
+        (
+            "clearTierOverride",
+            "mutation { clearTierOverride(username: \"someone\") }",
+            json!({}),
+            MONEY,
+        ),
         ("logout", "mutation { logout }", json!({}), SIGNED_IN),
     ]
 }
@@ -70,10 +105,7 @@ async fn every_operation_checks_who_may_call_it(backend: Backend) {
     let callers: Vec<(Who, Client)> = vec![
         (Who::Anonymous, s.client()),
         (Who::User, s.user_with_role(&admin, "user1", "USER").await),
-        (
-            Who::Finance,
-            s.user_with_role(&admin, "finance1", "FINANCE").await,
-        ),
+        (Who::Finance, s.user_with_role(&admin, "finance1", "FINANCE").await),
         (Who::Admin, admin.clone()),
     ];
     let mut checked = 0;
@@ -82,10 +114,7 @@ async fn every_operation_checks_who_may_call_it(backend: Backend) {
             let r = client.gql(doc, vars).await;
             let code = error_code(&r);
             if allowed.contains(who) {
-                assert!(
-                    r["errors"].is_null(),
-                    "{name} as {who:?} should be allowed: {r}"
-                );
+                assert!(r["errors"].is_null(), "{name} as {who:?} should be allowed: {r}");
             } else {
                 let want = if *who == Who::Anonymous {
                     "UNAUTHENTICATED"
@@ -94,10 +123,7 @@ async fn every_operation_checks_who_may_call_it(backend: Backend) {
                 };
                 assert_eq!(code.as_deref(), Some(want), "{name} as {who:?}: {r}");
                 assert!(
-                    r["data"].is_null()
-                        || r["data"]
-                            .as_object()
-                            .is_some_and(|o| o.values().all(Value::is_null)),
+                    r["data"].is_null() || r["data"].as_object().is_some_and(|o| o.values().all(Value::is_null)),
                     "{name} as {who:?} leaked data: {r}"
                 );
             }
@@ -123,10 +149,7 @@ async fn login_is_open_to_anyone_but_refuses_bad_credentials(backend: Backend) {
         )
         .await;
     assert_eq!(error_code(&r).as_deref(), Some("UNAUTHENTICATED"), "{r}");
-    assert_eq!(
-        r["errors"][0]["message"],
-        json!("invalid username or password")
-    );
+    assert_eq!(r["errors"][0]["message"], json!("invalid username or password"));
     let mut bad = s.client();
     bad.token = Some("not-a-token".into());
     let resp = bad
@@ -139,10 +162,6 @@ async fn login_is_open_to_anyone_but_refuses_bad_credentials(backend: Backend) {
         .expect("send");
     assert_eq!(resp.status().as_u16(), 401);
     let body: Value = resp.json().await.expect("json");
-    assert_eq!(
-        error_code(&body).as_deref(),
-        Some("UNAUTHENTICATED"),
-        "{body}"
-    );
+    assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"), "{body}");
 }
 both_backends!(login_is_open_to_anyone_but_refuses_bad_credentials);

@@ -52,7 +52,12 @@ async fn the_cli_manages_accounts_with_audited_changes(backend: Backend) {
     let (code, _, err) = run_cli(&env, &["user", "disable", "nobody"], None).await;
     assert_eq!(code, 6, "{err}");
     let admin = s.admin().await;
-    let log = admin.gql("{ auditLog(first: 50, filter: {actor: \"cli\"}) { edges { node { action target } } } }", json!({})).await;
+    let log = admin
+        .gql(
+            "{ auditLog(first: 50, filter: {actor: \"cli\"}) { edges { node { action target } } } }",
+            json!({}),
+        )
+        .await;
     let actions: Vec<&str> = log["data"]["auditLog"]["edges"]
         .as_array()
         .expect("edges")

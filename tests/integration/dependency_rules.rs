@@ -18,10 +18,7 @@ fn rules() -> BTreeMap<&'static str, (Vec<&'static str>, Vec<&'static str>)> {
     BTreeMap::from([
         ("hpcb-entities", (vec![], web.clone())),
         ("hpcb-migration", (vec![], web.clone())),
-        (
-            "hpcb-core",
-            (vec!["hpcb-entities", "hpcb-migration"], web.clone()),
-        ),
+        ("hpcb-core", (vec!["hpcb-entities", "hpcb-migration"], web.clone())),
         (
             "hpcb-schema",
             (
@@ -31,10 +28,7 @@ fn rules() -> BTreeMap<&'static str, (Vec<&'static str>, Vec<&'static str>)> {
         ),
         (
             "hpcb-plugin-api",
-            (
-                vec![],
-                vec!["axum", "async-graphql", "sea-orm", "tokio", "reqwest"],
-            ),
+            (vec![], vec!["axum", "async-graphql", "sea-orm", "tokio", "reqwest"]),
         ),
         (
             "hpcb-plugin-sdk",
@@ -60,11 +54,7 @@ fn crate_dependencies_point_one_way() {
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .output()
         .expect("run cargo metadata");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let meta: Value = serde_json::from_slice(&out.stdout).expect("metadata JSON");
     let packages = meta["packages"].as_array().expect("packages");
     let project: Vec<String> = packages
@@ -93,10 +83,7 @@ fn crate_dependencies_point_one_way() {
             .collect();
         // Nothing but the black-box tests depends on the server.
         if name != "hpcb-tests" {
-            assert!(
-                !normal.contains(&"hpc-billing"),
-                "{name} depends on the server crate"
-            );
+            assert!(!normal.contains(&"hpc-billing"), "{name} depends on the server crate");
         }
         let is_plugin = p["targets"].as_array().is_some_and(|ts| {
             ts.iter().any(|t| {

@@ -17,9 +17,7 @@ fn node_dir() -> Option<PathBuf> {
     if std::env::var("CI").is_ok() {
         panic!("tests/node/node_modules is missing; `.ci/run` installs it with npm ci");
     }
-    eprintln!(
-        "\n*** SKIPPED: npm test peers not installed (run `npm ci --prefix tests/node`) ***\n"
-    );
+    eprintln!("\n*** SKIPPED: npm test peers not installed (run `npm ci --prefix tests/node`) ***\n");
     None
 }
 
@@ -86,8 +84,7 @@ async fn subscriptions_authenticate_in_connection_init(backend: Backend) {
         true,
     )
     .await;
-    let v: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
     assert_eq!(
         v["data"]["auditAppended"],
         json!({"action": "tier.override.set", "actor": "admin", "target": "user:watched"}),
@@ -95,10 +92,7 @@ async fn subscriptions_authenticate_in_connection_init(backend: Backend) {
     );
 
     let anon = subscribe(&s, "-", "subscription { auditAppended { action } }", false).await;
-    assert!(
-        anon.contains("UNAUTHENTICATED") || anon.starts_with("ERROR"),
-        "{anon}"
-    );
+    assert!(anon.contains("UNAUTHENTICATED") || anon.starts_with("ERROR"), "{anon}");
     let user = s.user_with_role(&admin, "watcher", "USER").await;
     let refused = subscribe(
         &s,
@@ -115,9 +109,6 @@ async fn subscriptions_authenticate_in_connection_init(backend: Backend) {
         false,
     )
     .await;
-    assert!(
-        bad.starts_with("ERROR") || bad.contains("UNAUTHENTICATED"),
-        "{bad}"
-    );
+    assert!(bad.starts_with("ERROR") || bad.contains("UNAUTHENTICATED"), "{bad}");
 }
 both_backends!(subscriptions_authenticate_in_connection_init);

@@ -47,8 +47,7 @@ fn in_ci() -> bool {
 
 /// The PostgreSQL server used for test databases.
 pub fn postgres_admin_url() -> String {
-    std::env::var("HPC_BILLING_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("HPC_BILLING_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// Whether PostgreSQL tests can run; fails the test in CI when they cannot.
@@ -79,10 +78,7 @@ pub async fn postgres_available() -> bool {
         .await;
     match r {
         Ok(()) => true,
-        Err(e) if in_ci() => panic!(
-            "PostgreSQL at {} is required in CI: {e}",
-            postgres_admin_url()
-        ),
+        Err(e) if in_ci() => panic!("PostgreSQL at {} is required in CI: {e}", postgres_admin_url()),
         Err(e) => {
             eprintln!(
                 "\n*** SKIPPED: PostgreSQL test (no server at {}: {e}) ***\n",
@@ -165,16 +161,12 @@ impl Drop for TestDb {
         if let Some(name) = self.pg_name.take() {
             // Dropping needs async; do it on a thread of its own so Drop works in any context.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
                 if let Ok(rt) = rt {
                     rt.block_on(async {
                         if let Ok(admin) = Database::connect(postgres_admin_url()).await {
                             let _ = admin
-                                .execute_unprepared(&format!(
-                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                                ))
+                                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                                 .await;
                         }
                     });
@@ -202,10 +194,7 @@ pub fn binary() -> PathBuf {
         assert!(status.success(), "building hpc-billing failed");
         // tests run from target/<profile>/deps/integration-…; the binary sits in target/<profile>.
         let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target profile dir");
+        let profile_dir = exe.parent().and_then(Path::parent).expect("target profile dir");
         let bin = profile_dir.join("hpc-billing");
         assert!(bin.exists(), "no binary at {}", bin.display());
         bin
@@ -273,8 +262,8 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
-        for (k, _) in std::env::vars()
-            .filter(|(k, _)| k.starts_with("HPC_BILLING_") && !k.starts_with("HPC_BILLING_TEST_"))
+        for (k, _) in
+            std::env::vars().filter(|(k, _)| k.starts_with("HPC_BILLING_") && !k.starts_with("HPC_BILLING_TEST_"))
         {
             cmd.env_remove(k);
         }
@@ -323,7 +312,10 @@ impl Server {
     pub async fn login(&self, username: &str, password: &str) -> Client {
         let mut c = self.client();
         let r = c
-            .gql("mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }", json!({"u": username, "p": password}))
+            .gql(
+                "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }",
+                json!({"u": username, "p": password}),
+            )
             .await;
         let token = r["data"]["login"]["token"]
             .as_str()
@@ -401,33 +393,22 @@ impl Client {
 
 /// The `extensions.code` of the first error, if any.
 pub fn error_code(v: &Value) -> Option<String> {
-    v["errors"][0]["extensions"]["code"]
-        .as_str()
-        .map(str::to_owned)
+    v["errors"][0]["extensions"]["code"].as_str().map(str::to_owned)
 }
 
 /// Runs the CLI against a server's database and configuration.
-pub async fn run_cli(
-    env: &[(String, String)],
-    args: &[&str],
-    stdin: Option<&str>,
-) -> (i32, String, String) {
+pub async fn run_cli(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
     use tokio::io::AsyncWriteExt;
     let mut cmd = Command::new(binary());
     cmd.args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for (k, _) in std::env::vars()
-        .filter(|(k, _)| k.starts_with("HPC_BILLING_") && !k.starts_with("HPC_BILLING_TEST_"))
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("HPC_BILLING_") && !k.starts_with("HPC_BILLING_TEST_"))
     {
         cmd.env_remove(k);
     }
-    cmd.envs(
-        env.iter()
-            .filter(|(k, _)| k != "HPC_BILLING_LISTEN")
-            .cloned(),
-    );
+    cmd.envs(env.iter().filter(|(k, _)| k != "HPC_BILLING_LISTEN").cloned());
     let mut child = cmd.spawn().expect("spawn cli");
     if let Some(mut pipe) = child.stdin.take() {
         if let Some(s) = stdin {

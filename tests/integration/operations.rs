@@ -7,17 +7,9 @@ use serde_json::json;
 async fn health_readiness_and_metrics_answer(backend: Backend) {
     let s = Server::start(backend).await;
     let http = reqwest::Client::new();
-    let h = http
-        .get(format!("{}/healthz", s.base))
-        .send()
-        .await
-        .expect("healthz");
+    let h = http.get(format!("{}/healthz", s.base)).send().await.expect("healthz");
     assert_eq!(h.status().as_u16(), 200);
-    let r = http
-        .get(format!("{}/readyz", s.base))
-        .send()
-        .await
-        .expect("readyz");
+    let r = http.get(format!("{}/readyz", s.base)).send().await.expect("readyz");
     assert_eq!(r.status().as_u16(), 200);
     assert!(r.headers().contains_key("x-request-id"));
     // Generate some traffic worth counting.
@@ -57,21 +49,15 @@ async fn readiness_fails_with_a_reason_when_the_database_goes_away(backend: Back
     }
     let s = Server::start(backend).await;
     s.db.drop_database().await;
-    let r = reqwest::get(format!("{}/readyz", s.base))
-        .await
-        .expect("readyz");
+    let r = reqwest::get(format!("{}/readyz", s.base)).await.expect("readyz");
     assert_eq!(r.status().as_u16(), 503);
     let body: serde_json::Value = r.json().await.expect("json");
     assert_eq!(body["status"], json!("unavailable"));
     assert!(
-        body["reason"]
-            .as_str()
-            .is_some_and(|s| s.contains("database")),
+        body["reason"].as_str().is_some_and(|s| s.contains("database")),
         "{body}"
     );
-    let h = reqwest::get(format!("{}/healthz", s.base))
-        .await
-        .expect("healthz");
+    let h = reqwest::get(format!("{}/healthz", s.base)).await.expect("healthz");
     assert_eq!(h.status().as_u16(), 200, "the process itself is alive");
     let q = s
         .client()
@@ -115,10 +101,7 @@ async fn hostile_queries_are_refused_by_the_limits(backend: Backend) {
         "{too_deep}"
     );
     let intro = c.gql("{ __schema { types { name } } }", json!({})).await;
-    assert!(
-        intro["data"]["__schema"].is_null(),
-        "introspection is off: {intro}"
-    );
+    assert!(intro["data"]["__schema"].is_null(), "introspection is off: {intro}");
     let big = "x".repeat(4096);
     let resp = reqwest::Client::new()
         .post(format!("{}/graphql", s.base))
@@ -130,12 +113,9 @@ async fn hostile_queries_are_refused_by_the_limits(backend: Backend) {
         .await
         .expect("send");
     assert_eq!(resp.status().as_u16(), 413);
-    let get_mutation = reqwest::get(format!(
-        "{}/graphql?query=mutation%20%7B%20logout%20%7D",
-        s.base
-    ))
-    .await
-    .expect("get");
+    let get_mutation = reqwest::get(format!("{}/graphql?query=mutation%20%7B%20logout%20%7D", s.base))
+        .await
+        .expect("get");
     assert_eq!(get_mutation.status().as_u16(), 405);
     let malformed = reqwest::Client::new()
         .post(format!("{}/graphql", s.base))

@@ -38,11 +38,7 @@ async fn a_cluster_account_signs_in_through_pam(backend: Backend) {
         .client()
         .gql(login, json!({"u": user, "p": "definitely-not-it"}))
         .await;
-    assert_eq!(
-        error_code(&wrong).as_deref(),
-        Some("UNAUTHENTICATED"),
-        "{wrong}"
-    );
+    assert_eq!(error_code(&wrong).as_deref(), Some("UNAUTHENTICATED"), "{wrong}");
     let ok = s.client().gql(login, json!({"u": user, "p": pass})).await;
     assert_eq!(
         ok["data"]["login"]["user"],
@@ -53,11 +49,7 @@ async fn a_cluster_account_signs_in_through_pam(backend: Backend) {
         .client()
         .gql(login, json!({"u": "no-such-unix-user", "p": pass}))
         .await;
-    assert_eq!(
-        error_code(&unknown).as_deref(),
-        Some("UNAUTHENTICATED"),
-        "{unknown}"
-    );
+    assert_eq!(error_code(&unknown).as_deref(), Some("UNAUTHENTICATED"), "{unknown}");
     // Local accounts keep working beside PAM.
     s.admin().await;
 }

@@ -50,8 +50,8 @@ pub fn entry_hash(key: &[u8], prev_hash: &str, input: &HashInput<'_>) -> String 
         input.details,
     ]);
     // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(prev_hash.as_bytes());
     mac.update(&[0]);
     mac.update(canonical.to_string().as_bytes());
@@ -95,9 +95,6 @@ mod tests {
         let mut b = input("{}");
         b.actor = Some("a");
         b.ip = Some("bc");
-        assert_ne!(
-            entry_hash(b"k", GENESIS_HASH, &a),
-            entry_hash(b"k", GENESIS_HASH, &b)
-        );
+        assert_ne!(entry_hash(b"k", GENESIS_HASH, &a), entry_hash(b"k", GENESIS_HASH, &b));
     }
 }

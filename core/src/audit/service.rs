@@ -9,8 +9,8 @@ use crate::events::Event;
 use crate::metrics::Metrics;
 use hpcb_entities::tables::audit_log::{self, Column, Entity as AuditLog};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, NotSet, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use std::sync::Arc;
 
@@ -103,11 +103,7 @@ impl AuditService {
         entry: NewAuditEntry<'_>,
     ) -> CoreResult<AuditEntry> {
         tx.serialize().await?;
-        let head = AuditLog::find()
-            .order_by_desc(Column::Seq)
-            .limit(1)
-            .one(&**tx)
-            .await?;
+        let head = AuditLog::find().order_by_desc(Column::Seq).limit(1).one(&**tx).await?;
         let (seq, prev_hash) = match head {
             Some(h) => (h.seq + 1, h.hash),
             None => (1, GENESIS_HASH.to_owned()),
@@ -148,10 +144,7 @@ impl AuditService {
         }
         .insert(&**tx)
         .await?;
-        self.metrics
-            .audit_appends
-            .with_label_values(&[entry.action])
-            .inc();
+        self.metrics.audit_appends.with_label_values(&[entry.action]).inc();
         tx.publish_after_commit(Event::AuditAppended {
             id: model.id,
             seq: model.seq,
@@ -162,11 +155,7 @@ impl AuditService {
 
     /// Records an entry in a transaction of its own (for events with no other write, such as a
     /// refused login).
-    pub async fn record(
-        &self,
-        meta: &RequestMeta,
-        entry: NewAuditEntry<'_>,
-    ) -> CoreResult<AuditEntry> {
+    pub async fn record(&self, meta: &RequestMeta, entry: NewAuditEntry<'_>) -> CoreResult<AuditEntry> {
         let mut tx = self.db.begin_write().await?;
         let e = self.append(&mut tx, meta, entry).await?;
         tx.commit().await?;
@@ -174,17 +163,9 @@ impl AuditService {
     }
 
     /// Lists entries newest first, `first` at a time, strictly older than the `after_seq` cursor.
-    pub async fn list(
-        &self,
-        filter: &AuditFilter,
-        first: u64,
-        after_seq: Option<i64>,
-    ) -> CoreResult<AuditPage> {
+    pub async fn list(&self, filter: &AuditFilter, first: u64, after_seq: Option<i64>) -> CoreResult<AuditPage> {
         let cond = condition(filter);
-        let total = AuditLog::find()
-            .filter(cond.clone())
-            .count(self.db.conn())
-            .await?;
+        let total = AuditLog::find().filter(cond.clone()).count(self.db.conn()).await?;
         let mut q = AuditLog::find()
             .filter(cond)
             .order_by_desc(Column::Seq)
@@ -203,12 +184,7 @@ impl AuditService {
     }
 
     /// Entries in chain order after `after_seq`, for export and verification.
-    pub async fn chunk(
-        &self,
-        filter: &AuditFilter,
-        after_seq: i64,
-        limit: u64,
-    ) -> CoreResult<Vec<AuditEntry>> {
+    pub async fn chunk(&self, filter: &AuditFilter, after_seq: i64, limit: u64) -> CoreResult<Vec<AuditEntry>> {
         Ok(AuditLog::find()
             .filter(condition(filter))
             .filter(Column::Seq.gt(after_seq))
@@ -226,9 +202,7 @@ impl AuditService {
         let mut expected_seq = 1i64;
         let mut prev = GENESIS_HASH.to_owned();
         loop {
-            let rows = self
-                .chunk(&AuditFilter::default(), expected_seq - 1, 2000)
-                .await?;
+            let rows = self.chunk(&AuditFilter::default(), expected_seq - 1, 2000).await?;
             if rows.is_empty() {
                 return Ok(VerifyReport {
                     ok: true,
@@ -260,10 +234,7 @@ impl AuditService {
 
     /// The number of entries, for tests and status pages.
     pub async fn count(&self) -> CoreResult<u64> {
-        AuditLog::find()
-            .count(self.db.conn())
-            .await
-            .map_err(CoreError::from)
+        AuditLog::find().count(self.db.conn()).await.map_err(CoreError::from)
     }
 }
 
@@ -299,10 +270,7 @@ fn broken_reason(key: &[u8], row: &AuditEntry, expected_seq: i64, prev: &str) ->
 fn condition(f: &AuditFilter) -> Condition {
     let mut c = Condition::all();
     if let Some(a) = &f.action {
-        c = match a
-            .strip_suffix('*')
-            .or_else(|| a.ends_with('.').then_some(a.as_str()))
-        {
+        c = match a.strip_suffix('*').or_else(|| a.ends_with('.').then_some(a.as_str())) {
             Some(prefix) => c.add(Column::Action.starts_with(prefix)),
             None => c.add(Column::Action.eq(a.clone())),
         };

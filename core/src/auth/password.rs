@@ -2,9 +2,7 @@
 
 use super::settings::Argon2Settings;
 use crate::error::{CoreError, CoreResult};
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::Arc;
 
@@ -55,14 +53,11 @@ impl PasswordHasher {
     /// which always fails).
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> CoreResult<bool> {
         let real = hash.is_some();
-        let stored = hash
-            .map(str::to_owned)
-            .unwrap_or_else(|| (*self.decoy).clone());
+        let stored = hash.map(str::to_owned).unwrap_or_else(|| (*self.decoy).clone());
         let pw = password.to_owned();
         let argon = self.argon();
         let ok = tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&stored)
-                .map_err(|e| CoreError::internal(format!("stored hash: {e}")))?;
+            let parsed = PasswordHash::new(&stored).map_err(|e| CoreError::internal(format!("stored hash: {e}")))?;
             Ok::<bool, CoreError>(argon.verify_password(pw.as_bytes(), &parsed).is_ok())
         })
         .await

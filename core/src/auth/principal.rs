@@ -86,11 +86,7 @@ impl Principal {
         } else {
             Err(CoreError::Forbidden(format!(
                 "this needs the {} role",
-                roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
+                roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
             )))
         }
     }

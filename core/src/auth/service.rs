@@ -15,9 +15,7 @@ use crate::metrics::Metrics;
 use crate::users::User;
 use hpcb_entities::tables::{login_throttle, sessions, users};
 use hpcb_entities::UserId;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -65,11 +63,7 @@ fn sha256_hex(s: &str) -> String {
 
 /// Compares two strings in time independent of where they differ.
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl AuthService {
@@ -101,24 +95,13 @@ impl AuthService {
     }
 
     /// Logs in with a user name and password, subject to throttling per (user name, address).
-    pub async fn login(
-        &self,
-        username: &str,
-        password: &str,
-        meta: &RequestMeta,
-    ) -> CoreResult<LoginOutcome> {
+    pub async fn login(&self, username: &str, password: &str, meta: &RequestMeta) -> CoreResult<LoginOutcome> {
         let username = username.trim();
         if username.is_empty() || username.len() > 128 {
-            return Err(CoreError::validation(
-                "username",
-                "must be 1 to 128 characters",
-            ));
+            return Err(CoreError::validation("username", "must be 1 to 128 characters"));
         }
         if password.is_empty() || password.len() > 1024 {
-            return Err(CoreError::validation(
-                "password",
-                "must be 1 to 1024 characters",
-            ));
+            return Err(CoreError::validation("password", "must be 1 to 1024 characters"));
         }
         let key = username.to_lowercase();
         let ip = meta.ip_or_unknown().to_owned();
@@ -146,15 +129,8 @@ impl AuthService {
             return self.refuse_locked(username, meta, remaining_ms).await;
         }
         if state == LockState::Expired {
-            self.audit_auth(
-                &mut tx,
-                meta,
-                username,
-                "auth.lockout.end",
-                "ok",
-                json!({"ip": ip}),
-            )
-            .await?;
+            self.audit_auth(&mut tx, meta, username, "auth.lockout.end", "ok", json!({"ip": ip}))
+                .await?;
         }
         match verdict {
             Verdict::Good(user) => self.finish_login(tx, &key, &ip, user, meta).await,
@@ -168,8 +144,7 @@ impl AuthService {
                     Verdict::Bad(r) => r,
                     _ => unreachable!("matched above"),
                 };
-                let (failures, window_start, locked_until) =
-                    after_failure(row.as_ref(), now, &self.settings.throttle);
+                let (failures, window_start, locked_until) = after_failure(row.as_ref(), now, &self.settings.throttle);
                 let am = login_throttle::ActiveModel {
                     username: Set(key.clone()),
                     ip: Set(ip.clone()),
@@ -208,23 +183,14 @@ impl AuthService {
                     self.metrics.lockout_start.inc();
                 }
                 match verdict {
-                    Verdict::Disabled => {
-                        Err(CoreError::Forbidden("this account is disabled".into()))
-                    }
-                    _ => Err(CoreError::Unauthenticated(
-                        "invalid username or password".into(),
-                    )),
+                    Verdict::Disabled => Err(CoreError::Forbidden("this account is disabled".into())),
+                    _ => Err(CoreError::Unauthenticated("invalid username or password".into())),
                 }
             }
         }
     }
 
-    async fn refuse_locked<T>(
-        &self,
-        username: &str,
-        meta: &RequestMeta,
-        remaining_ms: i64,
-    ) -> CoreResult<T> {
+    async fn refuse_locked<T>(&self, username: &str, meta: &RequestMeta, remaining_ms: i64) -> CoreResult<T> {
         let retry = retry_after_secs(remaining_ms);
         let mut tx = self.db.begin_write().await?;
         self.audit_auth(
@@ -249,10 +215,7 @@ impl AuthService {
             .await?;
         match user {
             Some(u) if u.auth_source == "local" => {
-                let ok = self
-                    .hasher
-                    .verify(password, u.password_hash.as_deref())
-                    .await?;
+                let ok = self.hasher.verify(password, u.password_hash.as_deref()).await?;
                 Ok(match (ok, u.disabled) {
                     (true, false) => Verdict::Good(u),
                     (true, true) => Verdict::Disabled,
@@ -297,11 +260,7 @@ impl AuthService {
             return Ok(u);
         }
         let now = self.clock.now_ms();
-        let source = self
-            .external
-            .as_ref()
-            .map(|e| e.source())
-            .unwrap_or("external");
+        let source = self.external.as_ref().map(|e| e.source()).unwrap_or("external");
         Ok(users::ActiveModel {
             id: NotSet,
             username: Set(username.to_owned()),
@@ -342,10 +301,7 @@ impl AuthService {
         }
         .insert(&*tx)
         .await?;
-        let ttl = self
-            .settings
-            .token_ttl_secs
-            .min(self.settings.session_ttl_secs);
+        let ttl = self.settings.token_ttl_secs.min(self.settings.session_ttl_secs);
         let (token, token_expires_at) = self.tokens.issue(&user.username, &session_id, now, ttl)?;
         self.audit
             .append(
@@ -421,8 +377,7 @@ impl AuthService {
             return Err(gone());
         }
         let via = if via_cookie {
-            let csrf_ok =
-                csrf_header.is_some_and(|h| constant_time_eq(&sha256_hex(h), &session.csrf_hash));
+            let csrf_ok = csrf_header.is_some_and(|h| constant_time_eq(&sha256_hex(h), &session.csrf_hash));
             AuthVia::Cookie { csrf_ok }
         } else {
             AuthVia::Bearer
@@ -455,9 +410,7 @@ impl AuthService {
         if ttl <= 0 {
             return Ok(None);
         }
-        self.tokens
-            .issue(&p.username, &p.session_id, now, ttl)
-            .map(Some)
+        self.tokens.issue(&p.username, &p.session_id, now, ttl).map(Some)
     }
 
     /// Ends the caller's session.
@@ -492,11 +445,7 @@ impl AuthService {
 }
 
 /// Revokes every live session of a user (disabling an account).
-pub(crate) async fn revoke_all<C: ConnectionTrait>(
-    conn: &C,
-    user: UserId,
-    now: i64,
-) -> CoreResult<u64> {
+pub(crate) async fn revoke_all<C: ConnectionTrait>(conn: &C, user: UserId, now: i64) -> CoreResult<u64> {
     revoke_where(conn, user, now, |q| q).await
 }
 
@@ -522,10 +471,7 @@ async fn revoke_where<C: ConnectionTrait>(
     narrow: impl FnOnce(sea_orm::UpdateMany<sessions::Entity>) -> sea_orm::UpdateMany<sessions::Entity>,
 ) -> CoreResult<u64> {
     let q = sessions::Entity::update_many()
-        .col_expr(
-            sessions::Column::RevokedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
+        .col_expr(sessions::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
         .filter(sessions::Column::UserId.eq(user.0))
         .filter(sessions::Column::RevokedAt.is_null());
     Ok(narrow(q).exec(conn).await?.rows_affected)

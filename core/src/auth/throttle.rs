@@ -39,8 +39,7 @@ pub(crate) fn after_failure(
         Some(r) if !fresh => (r.failures.saturating_add(1), r.window_start),
         _ => (1, now),
     };
-    let locked_until =
-        (failures as i64 >= s.max_failures as i64).then_some(now + s.lock_secs * 1000);
+    let locked_until = (failures as i64 >= s.max_failures as i64).then_some(now + s.lock_secs * 1000);
     (failures, window_start, locked_until)
 }
 
@@ -75,10 +74,7 @@ mod tests {
     fn the_third_failure_in_the_window_locks() {
         let s = settings();
         assert_eq!(after_failure(None, 1000, &s), (1, 1000, None));
-        assert_eq!(
-            after_failure(Some(&row(1, 1000, None)), 2000, &s),
-            (2, 1000, None)
-        );
+        assert_eq!(after_failure(Some(&row(1, 1000, None)), 2000, &s), (2, 1000, None));
         assert_eq!(
             after_failure(Some(&row(2, 1000, None)), 3000, &s),
             (3, 1000, Some(33_000))
@@ -88,24 +84,15 @@ mod tests {
     #[test]
     fn failures_outside_the_window_start_a_new_count() {
         let s = settings();
-        assert_eq!(
-            after_failure(Some(&row(2, 1000, None)), 61_000, &s),
-            (1, 61_000, None)
-        );
+        assert_eq!(after_failure(Some(&row(2, 1000, None)), 61_000, &s), (1, 61_000, None));
     }
 
     #[test]
     fn a_lock_runs_out_and_counting_restarts() {
         let r = row(3, 0, Some(30_000));
-        assert_eq!(
-            lock_state(Some(&r), 29_999),
-            LockState::Locked { remaining_ms: 1 }
-        );
+        assert_eq!(lock_state(Some(&r), 29_999), LockState::Locked { remaining_ms: 1 });
         assert_eq!(lock_state(Some(&r), 30_000), LockState::Expired);
-        assert_eq!(
-            after_failure(Some(&r), 30_000, &settings()),
-            (1, 30_000, None)
-        );
+        assert_eq!(after_failure(Some(&r), 30_000, &settings()), (1, 30_000, None));
         assert_eq!(retry_after_secs(1), 1);
         assert_eq!(retry_after_secs(30_000), 30);
     }

@@ -33,10 +33,7 @@ impl TokenIssuer {
     /// Builds an issuer; the key must be at least 32 bytes.
     pub fn new(secret: &[u8]) -> CoreResult<TokenIssuer> {
         if secret.len() < 32 {
-            return Err(CoreError::validation(
-                "auth.jwt_secret",
-                "must be at least 32 bytes",
-            ));
+            return Err(CoreError::validation("auth.jwt_secret", "must be at least 32 bytes"));
         }
         Ok(TokenIssuer {
             enc: EncodingKey::from_secret(secret),
@@ -45,13 +42,7 @@ impl TokenIssuer {
     }
 
     /// Signs a token for `sid` valid from `now_ms` for `ttl_secs`.
-    pub fn issue(
-        &self,
-        username: &str,
-        sid: &str,
-        now_ms: i64,
-        ttl_secs: i64,
-    ) -> CoreResult<(String, i64)> {
+    pub fn issue(&self, username: &str, sid: &str, now_ms: i64, ttl_secs: i64) -> CoreResult<(String, i64)> {
         let iat = now_ms / 1000;
         let claims = Claims {
             sub: username.to_owned(),
@@ -60,8 +51,7 @@ impl TokenIssuer {
             exp: iat + ttl_secs,
             iss: ISSUER.into(),
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.enc)
-            .map_err(CoreError::internal)?;
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.enc).map_err(CoreError::internal)?;
         Ok((token, claims.exp * 1000))
     }
 
@@ -71,12 +61,10 @@ impl TokenIssuer {
         v.set_issuer(&[ISSUER]);
         v.validate_exp = false; // checked below against our clock, not the library's
         v.set_required_spec_claims(&["exp", "iss", "sub"]);
-        let data = decode::<Claims>(token, &self.dec, &v)
-            .map_err(|_| CoreError::Unauthenticated("invalid token".into()))?;
+        let data =
+            decode::<Claims>(token, &self.dec, &v).map_err(|_| CoreError::Unauthenticated("invalid token".into()))?;
         if data.claims.exp * 1000 <= now_ms {
-            return Err(CoreError::Unauthenticated(
-                "token expired; log in again".into(),
-            ));
+            return Err(CoreError::Unauthenticated("token expired; log in again".into()));
         }
         Ok(data.claims)
     }
@@ -93,10 +81,7 @@ mod tests {
         assert_eq!(exp, 1_060_000);
         let c = t.check(&tok, 1_000_000).expect("valid");
         assert_eq!((c.sub.as_str(), c.sid.as_str()), ("alice", "s1"));
-        assert!(matches!(
-            t.check(&tok, 1_060_000),
-            Err(CoreError::Unauthenticated(_))
-        ));
+        assert!(matches!(t.check(&tok, 1_060_000), Err(CoreError::Unauthenticated(_))));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! sea-orm models, one module per table, mirroring the migrations. No behaviour lives here.
 
 pub mod audit_log;
+pub mod jobs;
 pub mod login_throttle;
 pub mod rates;
 pub mod sessions;
 pub mod tier_overrides;
+pub mod usage_sources;
 pub mod users;

@@ -33,10 +33,7 @@ const FINISHED: u8 = 1;
 const ABANDONED: u8 = 2;
 
 /// Waits, until `deadline`, for a slot of the host-wide concurrency limit.
-pub(crate) async fn acquire_slot(
-    permits: &Arc<Semaphore>,
-    deadline: Instant,
-) -> Option<OwnedSemaphorePermit> {
+pub(crate) async fn acquire_slot(permits: &Arc<Semaphore>, deadline: Instant) -> Option<OwnedSemaphorePermit> {
     match tokio::time::timeout_at(deadline, Arc::clone(permits).acquire_owned()).await {
         Ok(Ok(permit)) => Some(permit),
         // The semaphore is never closed; a closed one is treated like no slot in time.

@@ -20,11 +20,7 @@ pub enum PluginKind {
 
 impl PluginKind {
     /// Every kind this host knows, in the order shown to operators.
-    pub const ALL: [PluginKind; 3] = [
-        PluginKind::PaymentGateway,
-        PluginKind::UsageSource,
-        PluginKind::Test,
-    ];
+    pub const ALL: [PluginKind; 3] = [PluginKind::PaymentGateway, PluginKind::UsageSource, PluginKind::Test];
 
     /// The kind's name in plugin info JSON and in configuration.
     pub fn as_str(self) -> &'static str {
@@ -109,22 +105,18 @@ impl PluginInfo {
     /// strategy, kind and id. The order of checks puts the most fundamental reason first.
     pub(crate) fn from_json(text: &str) -> Result<Self, LoadError> {
         let raw: RawInfo =
-            serde_json::from_str(text).map_err(|err| {
-                match serde_json::from_str::<InfoFailure>(text) {
-                    Ok(failure) => LoadError::InvalidInfo {
-                        reason: format!("info() failed ({}): {}", failure.code, failure.message),
-                    },
-                    Err(_) => LoadError::InvalidInfo {
-                        reason: err.to_string(),
-                    },
-                }
+            serde_json::from_str(text).map_err(|err| match serde_json::from_str::<InfoFailure>(text) {
+                Ok(failure) => LoadError::InvalidInfo {
+                    reason: format!("info() failed ({}): {}", failure.code, failure.message),
+                },
+                Err(_) => LoadError::InvalidInfo {
+                    reason: err.to_string(),
+                },
             })?;
 
         let host = ApiVersion::HOST;
         if raw.api.major != host.major {
-            return Err(LoadError::UnsupportedApiMajor {
-                found: raw.api.major,
-            });
+            return Err(LoadError::UnsupportedApiMajor { found: raw.api.major });
         }
         if raw.api.minor > host.minor {
             return Err(LoadError::NewerApiMinor { found: raw.api });
@@ -138,8 +130,7 @@ impl PluginInfo {
                 })
             }
         }
-        let kind =
-            PluginKind::from_name(&raw.kind).ok_or(LoadError::UnknownKind { kind: raw.kind })?;
+        let kind = PluginKind::from_name(&raw.kind).ok_or(LoadError::UnknownKind { kind: raw.kind })?;
         validate_id(&raw.id)?;
         Ok(PluginInfo {
             id: raw.id,
@@ -158,9 +149,7 @@ fn validate_id(id: &str) -> Result<(), LoadError> {
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if id.is_empty() || id.len() > MAX_ID_LEN || !valid_chars {
         return Err(LoadError::InvalidInfo {
-            reason: format!(
-                "id {id:?} must be 1 to {MAX_ID_LEN} lowercase ASCII letters, digits or '-'"
-            ),
+            reason: format!("id {id:?} must be 1 to {MAX_ID_LEN} lowercase ASCII letters, digits or '-'"),
         });
     }
     Ok(())
@@ -171,20 +160,13 @@ mod tests {
     use super::*;
 
     fn info(api: &str, unwind: &str, kind: &str, id: &str) -> String {
-        format!(
-            r#"{{"id":"{id}","kind":"{kind}","version":"0.1.0","api":{api},"unwind":{unwind},"future_field":1}}"#
-        )
+        format!(r#"{{"id":"{id}","kind":"{kind}","version":"0.1.0","api":{api},"unwind":{unwind},"future_field":1}}"#)
     }
 
     #[test]
     fn accepts_current_and_older_minors_and_ignores_unknown_fields() {
-        let parsed = PluginInfo::from_json(&info(
-            r#"{"major":1,"minor":0}"#,
-            "true",
-            "usage-source",
-            "usage-csv",
-        ))
-        .expect("this call must succeed");
+        let parsed = PluginInfo::from_json(&info(r#"{"major":1,"minor":0}"#, "true", "usage-source", "usage-csv"))
+            .expect("this call must succeed");
         assert_eq!(parsed.kind, PluginKind::UsageSource);
         assert_eq!(parsed.api, ApiVersion { major: 1, minor: 0 });
     }
@@ -222,10 +204,7 @@ mod tests {
             let err = PluginInfo::from_json(&json)
                 .expect_err("this call must fail")
                 .to_string();
-            assert!(
-                err.contains(expected),
-                "{err:?} should contain {expected:?}"
-            );
+            assert!(err.contains(expected), "{err:?} should contain {expected:?}");
             assert!(!err.contains('\n'), "{err:?} should be one line");
         }
     }

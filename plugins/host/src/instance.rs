@@ -119,6 +119,10 @@ impl PluginInstance {
             Ok(_) => tracing::debug!(
                 plugin = %self.info.id, method, elapsed_ms, "plugin {} answered {method}", self.info.id
             ),
+            // A plugin's own error is an answer; everything else means the plugin misbehaved.
+            Err(err @ PluginCallError::Failed { .. }) => tracing::info!(
+                plugin = %self.info.id, method, elapsed_ms, "plugin call failed: {err}"
+            ),
             Err(err) => tracing::warn!(
                 plugin = %self.info.id, method, elapsed_ms, "plugin call failed: {err}"
             ),
@@ -134,12 +138,8 @@ impl PluginInstance {
             method: method.to_owned(),
             timeout: self.call_timeout,
         };
-        let permit = blocking::acquire_slot(&self.permits, deadline)
-            .await
-            .ok_or_else(busy)?;
-        let Ok(plugin) =
-            tokio::time::timeout_at(deadline, Arc::clone(&self.plugin).lock_owned()).await
-        else {
+        let permit = blocking::acquire_slot(&self.permits, deadline).await.ok_or_else(busy)?;
+        let Ok(plugin) = tokio::time::timeout_at(deadline, Arc::clone(&self.plugin).lock_owned()).await else {
             // The previous call still holds the instance: if it hung, say so.
             self.ensure_usable()?;
             return Err(busy());
@@ -166,13 +166,13 @@ impl PluginInstance {
         let plugin = self.info.id.clone();
         let method = method.to_owned();
         match outcome {
-            Ok(RResult::ROk(text)) => serde_json::from_str(text.as_str()).map_err(|err| {
-                PluginCallError::InvalidResponse {
+            Ok(RResult::ROk(text)) => {
+                serde_json::from_str(text.as_str()).map_err(|err| PluginCallError::InvalidResponse {
                     plugin,
                     method,
                     reason: err.to_string(),
-                }
-            }),
+                })
+            }
             Ok(RResult::RErr(text)) => {
                 let error = WireError::parse(text.as_str());
                 if error.is_panic() {
@@ -210,11 +210,7 @@ impl PluginInstance {
             }
             Err(BlockingError::Failed(reason)) => {
                 self.mark_unusable(format!("the host failed during `{method}` ({reason})"));
-                Err(PluginCallError::Host {
-                    plugin,
-                    method,
-                    reason,
-                })
+                Err(PluginCallError::Host { plugin, method, reason })
             }
         }
     }

@@ -44,10 +44,7 @@ pub enum LoadError {
 
     /// Built against a newer minor version than this host implements: it may call capabilities
     /// or rely on fields this host does not have, so it is refused rather than failing later.
-    #[error(
-        "built for plugin API {found}; this host supports up to {}",
-        ApiVersion::HOST
-    )]
+    #[error("built for plugin API {found}; this host supports up to {}", ApiVersion::HOST)]
     NewerApiMinor {
         /// The version the plugin declares.
         found: ApiVersion,

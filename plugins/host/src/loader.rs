@@ -35,9 +35,7 @@ pub(crate) fn open(path: &Path) -> Result<OpenedPlugin, LoadError> {
         });
     }
     let header = lib_header_from_path(&path).map_err(from_library_error)?;
-    let module = header
-        .init_root_module::<PluginMod_Ref>()
-        .map_err(from_library_error)?;
+    let module = header.init_root_module::<PluginMod_Ref>().map_err(from_library_error)?;
     let info_json = (module.info())();
     let info = PluginInfo::from_json(info_json.as_str())?;
     Ok(OpenedPlugin { path, module, info })
@@ -47,10 +45,7 @@ pub(crate) fn open(path: &Path) -> Result<OpenedPlugin, LoadError> {
 fn from_library_error(err: LibraryError) -> LoadError {
     match err {
         LibraryError::OpenError { err, .. } => LoadError::NotAPlugin {
-            reason: format!(
-                "cannot load it as a shared library ({})",
-                one_line(&err.to_string())
-            ),
+            reason: format!("cannot load it as a shared library ({})", one_line(&err.to_string())),
         },
         LibraryError::GetSymbolError { .. } => LoadError::NotAPlugin {
             reason: "it exports no plugin root module (plugins are built with \
@@ -76,16 +71,10 @@ fn from_library_error(err: LibraryError) -> LoadError {
             details: String::new(),
         },
         LibraryError::ParseVersionError(err) => LoadError::NotAPlugin {
-            reason: format!(
-                "unreadable root module version ({})",
-                one_line(&err.to_string())
-            ),
+            reason: format!("unreadable root module version ({})", one_line(&err.to_string())),
         },
         LibraryError::RootModule { err, .. } => LoadError::NotAPlugin {
-            reason: format!(
-                "its root module failed to initialise ({})",
-                one_line(&err.to_string())
-            ),
+            reason: format!("its root module failed to initialise ({})", one_line(&err.to_string())),
         },
         LibraryError::Many(errors) => match errors.into_iter().next() {
             Some(first) => from_library_error(first),

@@ -98,11 +98,7 @@ impl PluginRegistry {
     }
 
     /// Loads, checks and registers one file. Loading the same file twice is a no-op.
-    pub fn load_file(
-        &mut self,
-        path: &Path,
-        policy: &LoadPolicy,
-    ) -> Result<LoadedPlugin, LoadError> {
+    pub fn load_file(&mut self, path: &Path, policy: &LoadPolicy) -> Result<LoadedPlugin, LoadError> {
         let opened = self.open_checked(path, policy)?;
         let listing = LoadedPlugin {
             info: opened.info,
@@ -242,14 +238,39 @@ impl PluginRegistry {
         let client = reqwest::Client::builder()
             // Redirects could lead outside the allow-list; plugins see 3xx and decide.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!(
-                "hpc-billing-plugin-host/",
-                env!("CARGO_PKG_VERSION")
-            ))
+            .user_agent(concat!("hpc-billing-plugin-host/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|err| InstantiateError::HostSetup {
                 reason: format!("cannot build the HTTP client: {err}"),
             })?;
         Ok(self.http_client.get_or_init(|| client).clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    /// The server keeps the registry in `Arc` state and calls plugins from spawned tasks.
+    #[test]
+    fn registry_instances_and_their_futures_can_cross_tasks() {
+        assert_send_sync::<PluginRegistry>();
+        assert_send_sync::<PluginInstance>();
+
+        let registry = PluginRegistry::new(HostConfig::default());
+        let config = Value::Null;
+        let instantiate = registry.instantiate("x", PluginKind::Test, &config, PluginPolicy::default());
+        assert_send(&instantiate);
+
+        let call_future_is_send = |instance: Option<&PluginInstance>| {
+            if let Some(instance) = instance {
+                assert_send(&instance.call("m", &config));
+            }
+        };
+        call_future_is_send(None);
     }
 }

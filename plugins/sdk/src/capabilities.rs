@@ -118,9 +118,7 @@ impl HttpResponse {
 
     /// A header value by (case-insensitive) name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(&name.to_ascii_lowercase())
-            .map(String::as_str)
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
     }
 
     /// The body as text; an error if the body was not UTF-8.
@@ -136,9 +134,9 @@ impl HttpResponse {
     pub fn bytes(&self) -> Result<Vec<u8>, PluginError> {
         match (&self.body, &self.body_base64) {
             (Some(text), _) => Ok(text.clone().into_bytes()),
-            (None, Some(encoded)) => BASE64.decode(encoded).map_err(|err| {
-                PluginError::other(format!("host sent invalid base64 in body_base64: {err}"))
-            }),
+            (None, Some(encoded)) => BASE64
+                .decode(encoded)
+                .map_err(|err| PluginError::other(format!("host sent invalid base64 in body_base64: {err}"))),
             (None, None) => Ok(Vec::new()),
         }
     }
@@ -244,19 +242,15 @@ mod tests {
         let response: HttpResponse =
             serde_json::from_value(json!({ "status": 200, "body": null, "body_base64": "/wA=" }))
                 .expect("this call must succeed");
-        assert_eq!(
-            response.bytes().expect("this call must succeed"),
-            vec![0xff, 0x00]
-        );
+        assert_eq!(response.bytes().expect("this call must succeed"), vec![0xff, 0x00]);
         assert!(response.text().is_err());
     }
 
     #[test]
     fn responses_tolerate_unknown_fields_from_newer_hosts() {
-        let response: HttpResponse = serde_json::from_value(
-            json!({ "status": 204, "headers": {}, "body": "", "elapsed_ms": 3 }),
-        )
-        .expect("this call must succeed");
+        let response: HttpResponse =
+            serde_json::from_value(json!({ "status": 204, "headers": {}, "body": "", "elapsed_ms": 3 }))
+                .expect("this call must succeed");
         assert!(response.is_success());
     }
 }

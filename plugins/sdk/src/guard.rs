@@ -22,10 +22,7 @@ fn panic_error(payload: &(dyn Any + Send)) -> PluginError {
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic with a non-string payload".to_owned());
-    PluginError::new(
-        codes::PANIC,
-        format!("{}{message}", codes::PANIC_MESSAGE_PREFIX),
-    )
+    PluginError::new(codes::PANIC, format!("{}{message}", codes::PANIC_MESSAGE_PREFIX))
 }
 
 /// A plugin instance behind the ABI: parses requests, catches panics, and refuses further calls
@@ -56,10 +53,7 @@ impl<P: Plugin> GuardedPlugin<P> {
         }
         let request: Value = parse_json(request_json)?;
         let Some(plugin) = self.plugin.as_mut() else {
-            return Err(PluginError::new(
-                codes::POISONED,
-                "instance already dropped",
-            ));
+            return Err(PluginError::new(codes::POISONED, "instance already dropped"));
         };
         match catch_panic(|| plugin.call(method, request)) {
             Ok(result) => Ok(serde_json::to_string(&result?)?),
@@ -84,8 +78,7 @@ impl<P: Plugin> PluginObject for GuardedPlugin<P> {
     fn call(&mut self, method: RStr<'_>, request_json: RStr<'_>) -> RResult<RString, RString> {
         // Serialising the error cannot panic in practice, but the whole body stays inside a
         // guard so that nothing can unwind into the host.
-        let outcome = catch_panic(|| self.call_json(method.as_str(), request_json.as_str()))
-            .and_then(|result| result);
+        let outcome = catch_panic(|| self.call_json(method.as_str(), request_json.as_str())).and_then(|result| result);
         match outcome {
             Ok(response) => RResult::ROk(RString::from(response)),
             Err(err) => RResult::RErr(RString::from(err.to_wire())),
@@ -98,8 +91,7 @@ pub(crate) fn parse_json(text: &str) -> Result<Value, PluginError> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
-    serde_json::from_str(text)
-        .map_err(|err| PluginError::bad_request(format!("request is not valid JSON: {err}")))
+    serde_json::from_str(text).map_err(|err| PluginError::bad_request(format!("request is not valid JSON: {err}")))
 }
 
 #[cfg(test)]
@@ -129,24 +121,18 @@ mod tests {
         let mut guarded = GuardedPlugin::new(Fragile);
         assert_eq!(guarded.call_json("echo", "[1]").as_deref(), Ok("[1]"));
 
-        let err = guarded
-            .call_json("panic", "{}")
-            .expect_err("this call must fail");
+        let err = guarded.call_json("panic", "{}").expect_err("this call must fail");
         assert_eq!(err.code, "panic");
         assert_eq!(err.message, "plugin panicked: boom");
 
-        let err = guarded
-            .call_json("echo", "{}")
-            .expect_err("this call must fail");
+        let err = guarded.call_json("echo", "{}").expect_err("this call must fail");
         assert_eq!(err.code, "poisoned");
     }
 
     #[test]
     fn invalid_request_json_is_a_bad_request_and_does_not_poison() {
         let mut guarded = GuardedPlugin::new(Fragile);
-        let err = guarded
-            .call_json("echo", "{nope")
-            .expect_err("this call must fail");
+        let err = guarded.call_json("echo", "{nope").expect_err("this call must fail");
         assert_eq!(err.code, "bad_request");
         assert!(guarded.call_json("echo", "{}").is_ok());
     }

@@ -11,10 +11,7 @@ use hpcb_plugin_api::{capabilities as cap, HostBox, HostObject, HostObject_TO};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{
-    guard::catch_panic, HttpRequest, HttpResponse, LogLevel, PluginError, RunOutput, RunRequest,
-    Value,
-};
+use crate::{guard::catch_panic, HttpRequest, HttpResponse, LogLevel, PluginError, RunOutput, RunRequest, Value};
 
 /// The host's capability object: the only way a plugin reaches the network, programs, files,
 /// the log, the clock and its secrets. Every call blocks until the host answers and may be
@@ -54,11 +51,8 @@ impl Host {
             .inner
             .call(RStr::from_str(capability), RStr::from_str(&request_json))
         {
-            RResult::ROk(text) => serde_json::from_str(text.as_str()).map_err(|err| {
-                PluginError::other(format!(
-                    "host answered `{capability}` with invalid JSON: {err}"
-                ))
-            }),
+            RResult::ROk(text) => serde_json::from_str(text.as_str())
+                .map_err(|err| PluginError::other(format!("host answered `{capability}` with invalid JSON: {err}"))),
             RResult::RErr(text) => Err(PluginError::from_wire(text.as_str())),
         }
     }
@@ -71,11 +65,8 @@ impl Host {
     ) -> Result<Resp, PluginError> {
         let request = serde_json::to_value(request)?;
         let response = self.call(capability, &request)?;
-        serde_json::from_value(response).map_err(|err| {
-            PluginError::other(format!(
-                "unexpected `{capability}` response from host: {err}"
-            ))
-        })
+        serde_json::from_value(response)
+            .map_err(|err| PluginError::other(format!("unexpected `{capability}` response from host: {err}")))
     }
 
     /// Sends an HTTP request through the host (allow-listed hosts only). A non-2xx status is a
@@ -174,17 +165,12 @@ mod tests {
             .http(&HttpRequest::get("https://x.test/a"))
             .expect("this call must succeed");
         assert_eq!(response.status, 201);
-        assert_eq!(
-            response.text().expect("this call must succeed"),
-            "https://x.test/a"
-        );
+        assert_eq!(response.text().expect("this call must succeed"), "https://x.test/a");
     }
 
     #[test]
     fn host_errors_keep_their_code() {
-        let err = fake_host()
-            .secret("other")
-            .expect_err("this call must fail");
+        let err = fake_host().secret("other").expect_err("this call must fail");
         assert!(err.is("denied"), "{err}");
     }
 }

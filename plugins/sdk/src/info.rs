@@ -77,8 +77,7 @@ mod tests {
 
     #[test]
     fn info_json_declares_sdk_api_version_and_given_panic_strategy() {
-        let info = PluginInfo::new("pay-dummy", PluginKind::PaymentGateway, "0.1.0")
-            .with_description("demo");
+        let info = PluginInfo::new("pay-dummy", PluginKind::PaymentGateway, "0.1.0").with_description("demo");
         let value = info.to_json(false);
         assert_eq!(value["id"], "pay-dummy");
         assert_eq!(value["kind"], "payment-gateway");

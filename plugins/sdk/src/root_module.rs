@@ -28,12 +28,7 @@ pub const fn lib_header<P: Plugin, const UNWIND: bool>() -> LibHeader {
     // SAFETY: `from_constructor` requires the constructor to return a prefix reference that was
     // erased from a `PluginMod_Ref`; `erased_root_module` returns exactly that, produced by
     // abi_stable's own loader helper (the same code #[export_root_module] generates).
-    unsafe {
-        LibHeader::from_constructor::<PluginMod_Ref>(
-            erased_root_module::<P, UNWIND>,
-            CheckTypeLayout::Yes,
-        )
-    }
+    unsafe { LibHeader::from_constructor::<PluginMod_Ref>(erased_root_module::<P, UNWIND>, CheckTypeLayout::Yes) }
 }
 
 /// Called by the host (through abi_stable) once per loaded library.
@@ -65,10 +60,7 @@ extern "C" fn create<P: Plugin>(config: RStr<'_>, host: HostBox) -> RResult<Plug
     let outcome = catch_panic(move || {
         let config = parse_json(config.as_str())?;
         let plugin = P::create(config, Host::from_box(host))?;
-        Ok(PluginObject_TO::from_value(
-            GuardedPlugin::new(plugin),
-            TD_Opaque,
-        ))
+        Ok(PluginObject_TO::from_value(GuardedPlugin::new(plugin), TD_Opaque))
     })
     .and_then(|created| created);
     match outcome {
@@ -83,9 +75,6 @@ mod tests {
 
     #[test]
     fn exported_symbol_is_the_one_abi_stable_looks_up() {
-        assert_eq!(
-            ROOT_MODULE_SYMBOL,
-            abi_stable::library::ROOT_MODULE_LOADER_NAME
-        );
+        assert_eq!(ROOT_MODULE_SYMBOL, abi_stable::library::ROOT_MODULE_LOADER_NAME);
     }
 }

@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use hpcb_plugin_sdk::{
-    json, serde_json, Host, HttpRequest, LogLevel, Plugin, PluginError, PluginInfo, PluginKind,
-    RunRequest, Value,
+    json, serde_json, Host, HttpRequest, LogLevel, Plugin, PluginError, PluginInfo, PluginKind, RunRequest, Value,
 };
 
 /// The well-behaved test plugin. Config: `{"panic_in_create": true}` makes `create` panic.
@@ -83,9 +82,7 @@ mod tests {
         let mut plugin = EchoPlugin::create(Value::Null, host).expect("this call must succeed");
 
         assert_eq!(
-            plugin
-                .call("now", json!({}))
-                .expect("this call must succeed"),
+            plugin.call("now", json!({})).expect("this call must succeed"),
             json!({ "unix_ms": 7 })
         );
         let output = plugin

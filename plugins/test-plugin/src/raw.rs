@@ -9,8 +9,7 @@ use abi_stable::{
     std_types::{RResult, RStr, RString},
 };
 use hpcb_plugin_api::{
-    HostBox, PluginBox, PluginMod, PluginMod_Ref, PluginObject, PluginObject_TO, API_MAJOR,
-    API_MINOR,
+    HostBox, PluginBox, PluginMod, PluginMod_Ref, PluginObject, PluginObject_TO, API_MAJOR, API_MINOR,
 };
 
 /// The root module of the raw test plugin.

@@ -15,12 +15,7 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// Signs in. Repeated failures for one user name from one address lock that pair for a
     /// while (`RATE_LIMITED` with `retryAfter`).
-    async fn login(
-        &self,
-        ctx: &Context<'_>,
-        username: String,
-        password: String,
-    ) -> Result<LoginPayload, ApiError> {
+    async fn login(&self, ctx: &Context<'_>, username: String, password: String) -> Result<LoginPayload, ApiError> {
         let svc = services(ctx)?;
         let out = svc.auth.login(&username, &password, &meta(ctx)).await?;
         let policy = ctx.data::<CookiePolicy>()?;
@@ -57,24 +52,13 @@ impl AccountMutation {
         let p = principal(ctx)?;
         let u = services(ctx)?
             .users
-            .create(
-                Actor::User(p),
-                &meta(ctx),
-                &username,
-                &password,
-                role.into(),
-            )
+            .create(Actor::User(p), &meta(ctx), &username, &password, role.into())
             .await?;
         Ok(u.into())
     }
 
     /// Changes an account's role (admin); takes effect on the account's next request.
-    async fn set_user_role(
-        &self,
-        ctx: &Context<'_>,
-        username: String,
-        role: RoleGql,
-    ) -> Result<UserGql, ApiError> {
+    async fn set_user_role(&self, ctx: &Context<'_>, username: String, role: RoleGql) -> Result<UserGql, ApiError> {
         let p = principal(ctx)?;
         Ok(services(ctx)?
             .users
@@ -119,12 +103,7 @@ impl AccountMutation {
     }
 
     /// Sets another account's password (admin); that account's sessions end.
-    async fn set_user_password(
-        &self,
-        ctx: &Context<'_>,
-        username: String,
-        password: String,
-    ) -> Result<bool, ApiError> {
+    async fn set_user_password(&self, ctx: &Context<'_>, username: String, password: String) -> Result<bool, ApiError> {
         let p = principal(ctx)?;
         services(ctx)?
             .users

@@ -18,9 +18,7 @@ impl AccountQuery {
             .users
             .find(&p.username)
             .await?
-            .ok_or_else(|| {
-                hpcb_core::CoreError::Unauthenticated("session ended; log in again".into())
-            })?;
+            .ok_or_else(|| hpcb_core::CoreError::Unauthenticated("session ended; log in again".into()))?;
         Ok(user.into())
     }
 

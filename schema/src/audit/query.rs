@@ -29,23 +29,17 @@ impl AuditQuery {
         let p = principal(ctx)?;
         p.require(&[Role::Admin, Role::Finance])?;
         if !(1..=MAX_PAGE).contains(&first) {
-            return Err(CoreError::validation(
-                "first",
-                format!("must be between 1 and {MAX_PAGE}"),
-            )
-            .into());
+            return Err(CoreError::validation("first", format!("must be between 1 and {MAX_PAGE}")).into());
         }
         let after_seq = match after {
-            Some(c) => Some(c.parse::<i64>().map_err(|_| {
-                CoreError::validation("after", "not a cursor from this connection")
-            })?),
+            Some(c) => Some(
+                c.parse::<i64>()
+                    .map_err(|_| CoreError::validation("after", "not a cursor from this connection"))?,
+            ),
             None => None,
         };
         let filter = filter.unwrap_or_default().into();
-        let page = services(ctx)?
-            .audit
-            .list(&filter, first as u64, after_seq)
-            .await?;
+        let page = services(ctx)?.audit.list(&filter, first as u64, after_seq).await?;
         let mut conn = Connection::with_additional_fields(
             after_seq.is_some(),
             page.has_next,

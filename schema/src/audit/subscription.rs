@@ -16,10 +16,7 @@ pub struct AuditSubscription;
 #[Subscription]
 impl AuditSubscription {
     /// Every audit entry appended from now on, as it commits (admin, finance).
-    async fn audit_appended(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<impl Stream<Item = AuditEntryGql>, ApiError> {
+    async fn audit_appended(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = AuditEntryGql>, ApiError> {
         let p = principal(ctx)?;
         p.require(&[Role::Admin, Role::Finance])?;
         let svc = services(ctx)?.clone();

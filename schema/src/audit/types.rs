@@ -49,9 +49,7 @@ impl From<AuditEntry> for AuditEntryGql {
             action: e.action,
             target: e.target,
             status: e.status,
-            details: Json(
-                serde_json::from_str(&e.details).unwrap_or(serde_json::Value::String(e.details)),
-            ),
+            details: Json(serde_json::from_str(&e.details).unwrap_or(serde_json::Value::String(e.details))),
             prev_hash: e.prev_hash,
             hash: e.hash,
         }

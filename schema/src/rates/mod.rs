@@ -7,3 +7,4 @@ mod types;
 
 pub use mutation::RateMutation;
 pub use query::RateQuery;
+pub(crate) use types::RateGql;

@@ -30,13 +30,12 @@ impl RateMutation {
         currency: Option<String>,
     ) -> Result<RateGql, ApiError> {
         let p = principal(ctx)?;
-        let currency =
-            match currency {
-                Some(c) => Some(Currency::parse(&c).ok_or_else(|| {
-                    CoreError::validation("currency", "use a three-letter ISO code")
-                })?),
-                None => None,
-            };
+        let currency = match currency {
+            Some(c) => Some(
+                Currency::parse(&c).ok_or_else(|| CoreError::validation("currency", "use a three-letter ISO code"))?,
+            ),
+            None => None,
+        };
         let input = RateInput {
             tier,
             cpu: cpu.0,
@@ -68,11 +67,7 @@ impl RateMutation {
     }
 
     /// Removes a user's tier override; returns whether there was one (admin, finance).
-    async fn clear_tier_override(
-        &self,
-        ctx: &Context<'_>,
-        username: String,
-    ) -> Result<bool, ApiError> {
+    async fn clear_tier_override(&self, ctx: &Context<'_>, username: String) -> Result<bool, ApiError> {
         let p = principal(ctx)?;
         Ok(services(ctx)?
             .rates

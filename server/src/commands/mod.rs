@@ -1,8 +1,5 @@
 //! What each subcommand does; `main` maps the outcome to an exit code.
-#![expect(
-    clippy::print_stdout,
-    reason = "standard output is the command line's interface"
-)]
+#![expect(clippy::print_stdout, reason = "standard output is the command line's interface")]
 
 mod audit;
 mod user;
@@ -33,9 +30,7 @@ impl Failure {
     /// Maps a core refusal to its exit code.
     pub fn core(e: CoreError) -> Failure {
         let code = match &e {
-            CoreError::Validation { .. } | CoreError::NotFound(_) | CoreError::Conflict(_) => {
-                exit::REFUSED
-            }
+            CoreError::Validation { .. } | CoreError::NotFound(_) | CoreError::Conflict(_) => exit::REFUSED,
             _ => exit::FAILURE,
         };
         Failure::new(code, e.to_string())
@@ -50,9 +45,7 @@ impl Failure {
 pub async fn run(command: Command, config: Config) -> Result<(), Failure> {
     match command {
         Command::Serve => {
-            let app = Application::build(config)
-                .await
-                .map_err(Failure::database)?;
+            let app = Application::build(config).await.map_err(Failure::database)?;
             app.run_until_stopped()
                 .await
                 .map_err(|e| Failure::new(exit::FAILURE, format!("{e:#}")))

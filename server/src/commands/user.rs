@@ -30,10 +30,7 @@ fn read_password() -> Result<String, Failure> {
         .map_err(|e| Failure::new(exit::FAILURE, format!("cannot read the password: {e}")))?;
     let pw = line.trim_end_matches(['\r', '\n']).to_owned();
     if pw.is_empty() {
-        return Err(Failure::new(
-            exit::REFUSED,
-            "no password given on standard input",
-        ));
+        return Err(Failure::new(exit::REFUSED, "no password given on standard input"));
     }
     Ok(pw)
 }

@@ -36,14 +36,12 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, CoreError> {
     match headers.get(axum::http::header::AUTHORIZATION) {
         None => Ok(None),
         Some(v) => {
-            let v = v.to_str().map_err(|_| {
-                CoreError::Unauthenticated("unreadable Authorization header".into())
-            })?;
+            let v = v
+                .to_str()
+                .map_err(|_| CoreError::Unauthenticated("unreadable Authorization header".into()))?;
             let (scheme, token) = v.split_once(' ').unwrap_or((v, ""));
             if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-                return Err(CoreError::Unauthenticated(
-                    "use Authorization: Bearer <token>".into(),
-                ));
+                return Err(CoreError::Unauthenticated("use Authorization: Bearer <token>".into()));
             }
             Ok(Some(token.trim()))
         }
@@ -70,9 +68,7 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Resolved, 
     let policy = CookiePolicy {
         secure: state.config.auth.cookie_secure,
     };
-    let csrf = headers
-        .get(SessionCookies::CSRF_HEADER)
-        .and_then(|v| v.to_str().ok());
+    let csrf = headers.get(SessionCookies::CSRF_HEADER).and_then(|v| v.to_str().ok());
     match auth.authenticate(token, true, csrf).await {
         Ok(p) => {
             let mut set_cookies = Vec::new();

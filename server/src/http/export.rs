@@ -52,11 +52,7 @@ fn plain_error(status: StatusCode, message: &str) -> Response {
 }
 
 /// Resolves the caller and checks the roles; the error is the response to send.
-pub async fn authorize(
-    state: &AppState,
-    headers: &HeaderMap,
-    roles: &[Role],
-) -> Result<Principal, Response> {
+pub async fn authorize(state: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Principal, Response> {
     let resolved = resolve(state, headers).await.map_err(|e| match e {
         CoreError::Unauthenticated(m) => plain_error(StatusCode::UNAUTHORIZED, &m),
         other => {
@@ -67,12 +63,8 @@ pub async fn authorize(
     let p = resolved
         .principal
         .ok_or_else(|| plain_error(StatusCode::UNAUTHORIZED, "sign in first"))?;
-    p.require(roles).map_err(|_| {
-        plain_error(
-            StatusCode::FORBIDDEN,
-            "your role may not download this export",
-        )
-    })?;
+    p.require(roles)
+        .map_err(|_| plain_error(StatusCode::FORBIDDEN, "your role may not download this export"))?;
     Ok(p)
 }
 
@@ -170,11 +162,7 @@ pub async fn audit_csv(
         tracing::error!(error = %e, "cannot record the export");
         return plain_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
     }
-    state
-        .metrics
-        .csv_downloads
-        .with_label_values(&["audit"])
-        .inc();
+    state.metrics.csv_downloads.with_label_values(&["audit"]).inc();
     let header_line = csv_line([
         "id",
         "seq",
@@ -192,44 +180,35 @@ pub async fn audit_csv(
     ]);
     let audit = state.services.audit.clone();
     // State: (next seq cursor, finished). The first chunk is the header.
-    let body = stream::unfold(
-        (Some(header_line), 0i64, false),
-        move |(head, after, done)| {
-            let audit = audit.clone();
-            let filter = filter.clone();
-            async move {
-                if let Some(h) = head {
-                    return Some((Ok::<_, std::io::Error>(h), (None, after, false)));
+    let body = stream::unfold((Some(header_line), 0i64, false), move |(head, after, done)| {
+        let audit = audit.clone();
+        let filter = filter.clone();
+        async move {
+            if let Some(h) = head {
+                return Some((Ok::<_, std::io::Error>(h), (None, after, false)));
+            }
+            if done {
+                return None;
+            }
+            match audit.chunk(&filter, after, 1000).await {
+                Ok(rows) if rows.is_empty() => None,
+                Ok(rows) => {
+                    let last = rows.last().map(|r| r.seq).unwrap_or(after);
+                    let text: String = rows.iter().map(audit_row).collect();
+                    Some((Ok(text), (None, last, false)))
                 }
-                if done {
-                    return None;
-                }
-                match audit.chunk(&filter, after, 1000).await {
-                    Ok(rows) if rows.is_empty() => None,
-                    Ok(rows) => {
-                        let last = rows.last().map(|r| r.seq).unwrap_or(after);
-                        let text: String = rows.iter().map(audit_row).collect();
-                        Some((Ok(text), (None, last, false)))
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "audit export failed midway");
-                        Some((
-                            Err(std::io::Error::other("export failed")),
-                            (None, after, true),
-                        ))
-                    }
+                Err(e) => {
+                    tracing::error!(error = %e, "audit export failed midway");
+                    Some((Err(std::io::Error::other("export failed")), (None, after, true)))
                 }
             }
-        },
-    );
+        }
+    });
     (
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"audit.csv\"",
-            ),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
             (header::CACHE_CONTROL, "no-store"),
         ],
         Body::from_stream(body),

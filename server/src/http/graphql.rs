@@ -56,9 +56,7 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Media> {
             _ => continue,
         };
         if q > 0.0
-            && best.is_none_or(|(m, bq)| {
-                q > bq || (q == bq && media == Media::GraphqlResponse && m == Media::Json)
-            })
+            && best.is_none_or(|(m, bq)| q > bq || (q == bq && media == Media::GraphqlResponse && m == Media::Json))
         {
             best = Some((media, q));
         }
@@ -69,12 +67,7 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Media> {
 /// A response that is a GraphQL error document with no `data`, for failures before execution.
 fn request_error(status: StatusCode, media: Media, code: ErrorCode, message: &str) -> Response {
     let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]});
-    (
-        status,
-        [(header::CONTENT_TYPE, media.content_type())],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, media.content_type())], body.to_string()).into_response()
 }
 
 /// The response when the presented credentials cannot be resolved: 401 for a bad or dead
@@ -86,14 +79,8 @@ pub fn caller_error(e: CoreError, media: Media) -> Response {
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let err = core_to_graphql(e);
-    let body =
-        serde_json::json!({"errors": [{"message": err.message, "extensions": err.extensions}]});
-    (
-        status,
-        [(header::CONTENT_TYPE, media.content_type())],
-        body.to_string(),
-    )
-        .into_response()
+    let body = serde_json::json!({"errors": [{"message": err.message, "extensions": err.extensions}]});
+    (status, [(header::CONTENT_TYPE, media.content_type())], body.to_string()).into_response()
 }
 
 /// The operation type the request will run (`None` if the document does not parse or does not
@@ -103,9 +90,7 @@ fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
     match (&doc.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(n)) => ops.get(n).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.values().next().map(|op| op.node.ty)
-        }
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
         _ => None,
     }
 }
@@ -139,10 +124,7 @@ async fn execute(
     let mut resp = match tokio::time::timeout(timeout, state.schema.execute(request)).await {
         Ok(r) => r,
         Err(_) => async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(
-            format!(
-                "the operation took longer than {} s and was stopped",
-                timeout.as_secs()
-            ),
+            format!("the operation took longer than {} s and was stopped", timeout.as_secs()),
             None,
         )]),
     };
@@ -158,11 +140,7 @@ async fn execute(
         }
     }
     ensure_error_codes(&mut resp);
-    let outcome = if resp.errors.is_empty() {
-        "ok"
-    } else {
-        "error"
-    };
+    let outcome = if resp.errors.is_empty() { "ok" } else { "error" };
     state
         .metrics
         .graphql_ops
@@ -180,16 +158,10 @@ async fn execute(
     };
     let mut body = serde_json::Map::new();
     if !request_failed {
-        body.insert(
-            "data".into(),
-            serde_json::to_value(&resp.data).unwrap_or_default(),
-        );
+        body.insert("data".into(), serde_json::to_value(&resp.data).unwrap_or_default());
     }
     if !resp.errors.is_empty() {
-        body.insert(
-            "errors".into(),
-            serde_json::to_value(&resp.errors).unwrap_or_default(),
-        );
+        body.insert("errors".into(), serde_json::to_value(&resp.errors).unwrap_or_default());
     }
     if !resp.extensions.is_empty() {
         body.insert(
@@ -236,9 +208,7 @@ pub async fn post(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mut ct_parts = content_type
-        .split(';')
-        .map(|s| s.trim().to_ascii_lowercase());
+    let mut ct_parts = content_type.split(';').map(|s| s.trim().to_ascii_lowercase());
     let essence = ct_parts.next().unwrap_or_default();
     let charset_ok = ct_parts.all(|p| {
         p.strip_prefix("charset=")
@@ -264,8 +234,7 @@ pub async fn post(
             )
         }
     };
-    let request: async_graphql::Request = match serde_json::from_slice::<serde_json::Value>(&bytes)
-    {
+    let request: async_graphql::Request = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Err(_) => {
             return request_error(
                 StatusCode::BAD_REQUEST,
@@ -276,9 +245,7 @@ pub async fn post(
         }
         Ok(v) => match parse_params(v) {
             Ok(r) => r,
-            Err(msg) => {
-                return request_error(StatusCode::BAD_REQUEST, media, ErrorCode::BadRequest, &msg)
-            }
+            Err(msg) => return request_error(StatusCode::BAD_REQUEST, media, ErrorCode::BadRequest, &msg),
         },
     };
     let op = operation_type(&request.query, request.operation_name.as_deref());
@@ -363,23 +330,17 @@ pub async fn get(
     }
     let request = match parse_params(serde_json::Value::Object(obj)) {
         Ok(r) => r,
-        Err(msg) => {
-            return request_error(StatusCode::BAD_REQUEST, media, ErrorCode::BadRequest, &msg)
-        }
+        Err(msg) => return request_error(StatusCode::BAD_REQUEST, media, ErrorCode::BadRequest, &msg),
     };
     let op = operation_type(&request.query, request.operation_name.as_deref());
-    if matches!(
-        op,
-        Some(OperationType::Mutation) | Some(OperationType::Subscription)
-    ) {
+    if matches!(op, Some(OperationType::Mutation) | Some(OperationType::Subscription)) {
         let mut r = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
             media,
             ErrorCode::BadRequest,
             "only queries may be sent with GET; use POST",
         );
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
     execute(&state, media, &headers, peer, &rid, request, op).await

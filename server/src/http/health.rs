@@ -19,8 +19,7 @@ pub async fn healthz() -> Response {
 
 /// Readiness: 200 when the database answers within two seconds, 503 with the reason otherwise.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let reason = match tokio::time::timeout(Duration::from_secs(2), state.services.db.ping()).await
-    {
+    let reason = match tokio::time::timeout(Duration::from_secs(2), state.services.db.ping()).await {
         Ok(Ok(())) => None,
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check: database unreachable");

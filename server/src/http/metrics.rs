@@ -26,21 +26,16 @@ impl HttpMetrics {
             &["method", "route", "status"],
         )?;
         let duration = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
-                vec![
-                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-                ],
-            ),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
             &["method", "route"],
         )?;
         let graphql_ops = IntCounterVec::new(
             Opts::new("graphql_operations_total", "GraphQL operations executed"),
             &["type", "outcome"],
         )?;
-        let csv_downloads = IntCounterVec::new(
-            Opts::new("csv_download_total", "CSV exports served"),
-            &["kind"],
-        )?;
+        let csv_downloads = IntCounterVec::new(Opts::new("csv_download_total", "CSV exports served"), &["kind"])?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(graphql_ops.clone()))?;

@@ -33,14 +33,9 @@ fn token_from_payload(payload: &serde_json::Value) -> Option<String> {
         .and_then(|v| v.as_str());
     if let Some(a) = auth {
         let (scheme, token) = a.split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_owned());
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned());
     }
-    payload
-        .get("token")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned)
+    payload.get("token").and_then(|v| v.as_str()).map(str::to_owned)
 }
 
 /// The upgrade handler.
@@ -74,9 +69,7 @@ pub async fn upgrade(
                                 .auth
                                 .authenticate(&t, via_cookie, None)
                                 .await
-                                .map_err(|_| {
-                                    ErrorCode::Unauthenticated.error("invalid or expired token")
-                                })?;
+                                .map_err(|_| ErrorCode::Unauthenticated.error("invalid or expired token"))?;
                             Some(p)
                         }
                     };

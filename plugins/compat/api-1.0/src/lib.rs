@@ -30,6 +30,11 @@
 //! The abi_stable root-module version ([`PluginMod_Ref`]'s `VERSION_STRINGS`) is fixed to
 //! `"1.0.0"` forever; the API minor a plugin needs is carried in its info JSON instead, where the
 //! host can explain a refusal in words.
+//!
+//! The promise also needs every 1.x host and plugin to use abi_stable 0.11 (its library header
+//! and layout checker are versioned by abi_stable's minor) and this crate's package name and
+//! major version (both are part of abi_stable's layout check). Moving to another abi_stable
+//! minor is therefore API 2.0.
 
 pub mod capabilities;
 pub mod errors;

@@ -56,7 +56,7 @@ impl Compat {
                 Ok(format!(r#"{{"echo":{request},"host_now":{now}}}"#))
             }
             other => Err(format!(
-                r#"{{"code":"{}","message":"unknown method {other:?}"}}"#,
+                r#"{{"code":"{}","message":"unknown method `{other}`"}}"#,
                 errors::UNKNOWN_METHOD
             )),
         }

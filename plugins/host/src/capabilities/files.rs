@@ -18,14 +18,10 @@ pub(super) struct ReadFileRequest {
 }
 
 /// Runs on the plugin's blocking thread, so plain blocking file I/O is fine here.
-pub(super) fn serve(
-    policy: &FilePolicy,
-    request: ReadFileRequest,
-) -> Result<Value, CapabilityError> {
+pub(super) fn serve(policy: &FilePolicy, request: ReadFileRequest) -> Result<Value, CapabilityError> {
     let path = resolve(policy, Path::new(&request.path))?;
-    let io_error = |err: std::io::Error| {
-        CapabilityError::new(codes::IO, format!("cannot read {}: {err}", request.path))
-    };
+    let io_error =
+        |err: std::io::Error| CapabilityError::new(codes::IO, format!("cannot read {}: {err}", request.path));
     let file = File::open(&path).map_err(io_error)?;
     let metadata = file.metadata().map_err(io_error)?;
     if !metadata.is_file() {
@@ -51,9 +47,8 @@ pub(super) fn serve(
     if content.len() as u64 > policy.max_bytes {
         return Err(too_large());
     }
-    let content = String::from_utf8(content).map_err(|_| {
-        CapabilityError::new(codes::IO, format!("{} is not UTF-8 text", request.path))
-    })?;
+    let content = String::from_utf8(content)
+        .map_err(|_| CapabilityError::new(codes::IO, format!("{} is not UTF-8 text", request.path)))?;
     Ok(json!({ "content": content }))
 }
 
@@ -63,13 +58,8 @@ fn resolve(policy: &FilePolicy, requested: &Path) -> Result<PathBuf, CapabilityE
     if !requested.is_absolute() {
         return Err(CapabilityError::denied("read_file needs an absolute path"));
     }
-    if requested
-        .components()
-        .any(|part| part == Component::ParentDir)
-    {
-        return Err(CapabilityError::denied(
-            "read_file paths may not contain `..`",
-        ));
+    if requested.components().any(|part| part == Component::ParentDir) {
+        return Err(CapabilityError::denied("read_file paths may not contain `..`"));
     }
     let outside = || {
         CapabilityError::denied(format!(
@@ -112,8 +102,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("hpcb-files-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("allowed")).expect("fixture files are writable");
-        std::fs::write(dir.join("allowed/usage.csv"), "job,cpu\n1,2\n")
-            .expect("fixture files are writable");
+        std::fs::write(dir.join("allowed/usage.csv"), "job,cpu\n1,2\n").expect("fixture files are writable");
         std::fs::write(dir.join("secret.txt"), "top secret").expect("fixture files are writable");
         dir
     }
@@ -134,8 +123,7 @@ mod tests {
             allowed_dirs: vec![dir.join("allowed")],
             max_bytes: 1024,
         };
-        let content =
-            read(&policy, &dir.join("allowed/usage.csv")).expect("this call must succeed");
+        let content = read(&policy, &dir.join("allowed/usage.csv")).expect("this call must succeed");
         assert_eq!(content["content"], "job,cpu\n1,2\n");
 
         let denied = |path: &Path| read(&policy, path).expect_err("this call must fail").code;

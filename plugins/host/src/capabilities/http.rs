@@ -29,26 +29,14 @@ struct Received {
     body: Vec<u8>,
 }
 
-pub(super) fn serve(
-    services: &HostServices,
-    request: HttpRequest,
-) -> Result<Value, CapabilityError> {
+pub(super) fn serve(services: &HostServices, request: HttpRequest) -> Result<Value, CapabilityError> {
     let policy = &services.policy.http;
-    let url = Url::parse(&request.url)
-        .map_err(|err| CapabilityError::bad_request(format!("invalid URL: {err}")))?;
+    let url = Url::parse(&request.url).map_err(|err| CapabilityError::bad_request(format!("invalid URL: {err}")))?;
     match url.scheme() {
         "https" => {}
         "http" if policy.allow_plain_http => {}
-        "http" => {
-            return Err(CapabilityError::denied(
-                "plain http:// is not allowed; use https",
-            ))
-        }
-        other => {
-            return Err(CapabilityError::denied(format!(
-                "URL scheme `{other}` is not allowed"
-            )))
-        }
+        "http" => return Err(CapabilityError::denied("plain http:// is not allowed; use https")),
+        other => return Err(CapabilityError::denied(format!("URL scheme `{other}` is not allowed"))),
     }
     if !host_allowed(&policy.allowed_hosts, &url) {
         return Err(CapabilityError::denied(format!(
@@ -56,30 +44,26 @@ pub(super) fn serve(
             authority(&url)
         )));
     }
-    let method =
-        Method::from_bytes(request.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
-            CapabilityError::bad_request(format!("invalid method {:?}", request.method))
-        })?;
-    let body =
-        match (request.body, request.body_base64) {
-            (Some(_), Some(_)) => {
-                return Err(CapabilityError::bad_request(
-                    "send either `body` or `body_base64`, not both",
-                ))
-            }
-            (Some(text), None) => Some(text.into_bytes()),
-            (None, Some(encoded)) => Some(BASE64.decode(encoded).map_err(|err| {
-                CapabilityError::bad_request(format!("invalid body_base64: {err}"))
-            })?),
-            (None, None) => None,
-        };
+    let method = Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| CapabilityError::bad_request(format!("invalid method {:?}", request.method)))?;
+    let body = match (request.body, request.body_base64) {
+        (Some(_), Some(_)) => {
+            return Err(CapabilityError::bad_request(
+                "send either `body` or `body_base64`, not both",
+            ))
+        }
+        (Some(text), None) => Some(text.into_bytes()),
+        (None, Some(encoded)) => Some(
+            BASE64
+                .decode(encoded)
+                .map_err(|err| CapabilityError::bad_request(format!("invalid body_base64: {err}")))?,
+        ),
+        (None, None) => None,
+    };
     let timeout = capped_timeout(request.timeout_ms, policy.max_timeout);
     let limit = policy.max_response_bytes;
 
-    let mut builder = services
-        .http
-        .request(method.clone(), url.clone())
-        .timeout(timeout);
+    let mut builder = services.http.request(method.clone(), url.clone()).timeout(timeout);
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
     }
@@ -89,10 +73,7 @@ pub(super) fn serve(
 
     let exchange = async move {
         let mut response = builder.send().await.map_err(transport_error)?;
-        if response
-            .content_length()
-            .is_some_and(|length| length > limit as u64)
-        {
+        if response.content_length().is_some_and(|length| length > limit as u64) {
             return Err(too_large(limit));
         }
         let status = response.status().as_u16();
@@ -114,21 +95,12 @@ pub(super) fn serve(
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Received {
-            status,
-            headers,
-            body,
-        })
+        Ok(Received { status, headers, body })
     };
     let received = services
         .runtime
         .block_on(async { tokio::time::timeout(timeout, exchange).await })
-        .map_err(|_| {
-            CapabilityError::new(
-                codes::TIMEOUT,
-                format!("no complete response within {timeout:?}"),
-            )
-        })??;
+        .map_err(|_| CapabilityError::new(codes::TIMEOUT, format!("no complete response within {timeout:?}")))??;
 
     tracing::debug!(
         plugin = %services.plugin_id,
@@ -163,10 +135,7 @@ fn authority(url: &Url) -> String {
 }
 
 fn too_large(limit: usize) -> CapabilityError {
-    CapabilityError::new(
-        codes::TOO_LARGE,
-        format!("response body larger than {limit} bytes"),
-    )
+    CapabilityError::new(codes::TOO_LARGE, format!("response body larger than {limit} bytes"))
 }
 
 /// A reqwest failure with its causes (reqwest's own message omits them).

@@ -17,11 +17,11 @@ pub(super) struct LogRequest {
 pub(super) fn serve(plugin: &str, request: LogRequest) -> Result<Value, CapabilityError> {
     let message = sanitize(&request.message);
     match request.level.as_str() {
-        "error" => tracing::error!(plugin, "plugin {plugin}: {message}"),
-        "warn" => tracing::warn!(plugin, "plugin {plugin}: {message}"),
-        "info" => tracing::info!(plugin, "plugin {plugin}: {message}"),
-        "debug" => tracing::debug!(plugin, "plugin {plugin}: {message}"),
-        "trace" => tracing::trace!(plugin, "plugin {plugin}: {message}"),
+        "error" => tracing::error!(plugin = %plugin, "plugin {plugin}: {message}"),
+        "warn" => tracing::warn!(plugin = %plugin, "plugin {plugin}: {message}"),
+        "info" => tracing::info!(plugin = %plugin, "plugin {plugin}: {message}"),
+        "debug" => tracing::debug!(plugin = %plugin, "plugin {plugin}: {message}"),
+        "trace" => tracing::trace!(plugin = %plugin, "plugin {plugin}: {message}"),
         other => {
             return Err(CapabilityError::bad_request(format!(
                 "unknown log level `{other}` (error, warn, info, debug, trace)"

@@ -118,15 +118,13 @@ impl HostObject for HostServices {
     fn call(&self, capability: RStr<'_>, request_json: RStr<'_>) -> RResult<RString, RString> {
         let capability = capability.as_str();
         // A panic must not unwind into the plugin's frames (that would abort the process).
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            self.dispatch(capability, request_json.as_str())
-        }))
-        .unwrap_or_else(|_| {
-            Err(CapabilityError::new(
-                codes::ERROR,
-                format!("the host failed while serving `{capability}`"),
-            ))
-        });
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.dispatch(capability, request_json.as_str())))
+            .unwrap_or_else(|_| {
+                Err(CapabilityError::new(
+                    codes::ERROR,
+                    format!("the host failed while serving `{capability}`"),
+                ))
+            });
         match outcome {
             Ok(response) => RResult::ROk(RString::from(response.to_string())),
             Err(error) => {
@@ -151,8 +149,7 @@ struct SecretRequest {
 
 /// Parses a capability request into its typed form.
 fn parse<T: DeserializeOwned>(request_json: &str) -> Result<T, CapabilityError> {
-    serde_json::from_str(request_json)
-        .map_err(|err| CapabilityError::bad_request(format!("invalid request: {err}")))
+    serde_json::from_str(request_json).map_err(|err| CapabilityError::bad_request(format!("invalid request: {err}")))
 }
 
 /// The smaller of what the plugin asked for and what the policy allows.

@@ -21,10 +21,7 @@ pub(super) struct RunRequest {
     timeout_ms: Option<u64>,
 }
 
-pub(super) fn serve(
-    services: &HostServices,
-    request: RunRequest,
-) -> Result<Value, CapabilityError> {
+pub(super) fn serve(services: &HostServices, request: RunRequest) -> Result<Value, CapabilityError> {
     let policy = &services.policy.run;
     if !policy.allowed_programs.contains(&request.program) {
         return Err(CapabilityError::denied(format!(
@@ -52,9 +49,9 @@ pub(super) fn serve(
 
     let program = request.program.clone();
     let execution = async move {
-        let mut child = command.spawn().map_err(|err| {
-            CapabilityError::new(codes::IO, format!("cannot start `{program}`: {err}"))
-        })?;
+        let mut child = command
+            .spawn()
+            .map_err(|err| CapabilityError::new(codes::IO, format!("cannot start `{program}`: {err}")))?;
         let stdin_pipe = child.stdin.take();
         let stdout_pipe = child.stdout.take();
         let stderr_pipe = child.stderr.take();
@@ -70,9 +67,10 @@ pub(super) fn serve(
             read_limited(stdout_pipe, limit, "stdout"),
             read_limited(stderr_pipe, limit, "stderr"),
         )?;
-        let status = child.wait().await.map_err(|err| {
-            CapabilityError::new(codes::IO, format!("waiting for `{program}` failed: {err}"))
-        })?;
+        let status = child
+            .wait()
+            .await
+            .map_err(|err| CapabilityError::new(codes::IO, format!("waiting for `{program}` failed: {err}")))?;
         Ok::<_, CapabilityError>((status.code(), stdout, stderr))
     };
     let (status, stdout, stderr) = services
@@ -81,10 +79,7 @@ pub(super) fn serve(
         .map_err(|_| {
             CapabilityError::new(
                 codes::TIMEOUT,
-                format!(
-                    "`{}` did not finish within {timeout:?} and was killed",
-                    request.program
-                ),
+                format!("`{}` did not finish within {timeout:?} and was killed", request.program),
             )
         })??;
 
@@ -134,12 +129,10 @@ fn passed_env(pass_env: &[String]) -> Vec<(OsString, OsString)> {
             let Some(name) = name.to_str() else {
                 return false;
             };
-            pass_env
-                .iter()
-                .any(|pattern| match pattern.strip_suffix('*') {
-                    Some(prefix) => name.starts_with(prefix),
-                    None => name == pattern,
-                })
+            pass_env.iter().any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => name == pattern,
+            })
         })
         .collect()
 }

@@ -17,10 +17,7 @@ async fn a_panic_in_call_fails_that_call_and_retires_only_that_instance() {
         .await
         .expect("instantiates");
 
-    let panicked = first
-        .call("panic", &json!({}))
-        .await
-        .expect_err("the call panics");
+    let panicked = first.call("panic", &json!({})).await.expect_err("the call panics");
     assert!(matches!(panicked, PluginCallError::Panicked { .. }));
     assert_eq!(
         panicked.to_string(),
@@ -113,15 +110,9 @@ fn a_hung_call_times_out_and_the_host_keeps_serving_with_its_only_slot() {
             .expect("instantiates");
 
         let started = Instant::now();
-        let error = hung
-            .call("hang", &json!({}))
-            .await
-            .expect_err("the call hangs");
+        let error = hung.call("hang", &json!({})).await.expect_err("the call hangs");
         assert!(matches!(error, PluginCallError::Timeout { .. }), "{error}");
-        assert_eq!(
-            error.to_string(),
-            "plugin test-echo did not answer `hang` within 300ms"
-        );
+        assert_eq!(error.to_string(), "plugin test-echo did not answer `hang` within 300ms");
         assert!(started.elapsed() < Duration::from_secs(2));
 
         let retired = hung

@@ -2,10 +2,7 @@
 
 use std::path::Path;
 
-use hpcb_plugin_host::{
-    ApiVersion, InstantiateError, LoadError, LoadPolicy, PluginKind, PluginPolicy,
-    PluginRegistry,
-};
+use hpcb_plugin_host::{ApiVersion, InstantiateError, LoadError, LoadPolicy, PluginKind, PluginPolicy, PluginRegistry};
 use serde_json::json;
 
 use crate::support::{artifacts, config, registry, scratch_dir};
@@ -61,6 +58,11 @@ fn each_unusable_file_is_refused_with_its_one_line_reason() {
         check(&a.no_root_module, &any),
         "not an hpc-billing plugin: it exports no plugin root module (plugins are built with \
          hpcb_plugin_sdk::export_plugin!)"
+    );
+    assert_eq!(
+        check(&a.foreign_abi, &any),
+        "plugin ABI does not match this host's (its plugin API types differ from \
+         hpcb-plugin-api 1.x; was it built against a modified copy?)"
     );
     let text = check(&a.text_file, &any);
     assert!(
@@ -130,7 +132,12 @@ async fn instantiating_needs_a_loaded_plugin_of_the_expected_kind() {
     );
 
     let unknown = registry
-        .instantiate("pay-nope", PluginKind::PaymentGateway, &json!(null), PluginPolicy::default())
+        .instantiate(
+            "pay-nope",
+            PluginKind::PaymentGateway,
+            &json!(null),
+            PluginPolicy::default(),
+        )
         .await
         .expect_err("nothing is called pay-nope");
     assert_eq!(unknown.to_string(), "no plugin with id \"pay-nope\" is loaded");

@@ -21,6 +21,8 @@ pub struct Artifacts {
     pub info_garbage: PathBuf,
     /// A real shared library without a plugin root module.
     pub no_root_module: PathBuf,
+    /// A root module from another interface crate, with an extra field.
+    pub foreign_abi: PathBuf,
     /// A text file named like a library.
     pub text_file: PathBuf,
     /// `compat-api-1-0`, built against the frozen API 1.0 copy.
@@ -64,6 +66,7 @@ fn build_all() -> Artifacts {
         major_2: test_plugin(&["--features", "api-major-2"], "test-major-2"),
         info_garbage: test_plugin(&["--features", "info-garbage"], "test-info-garbage"),
         no_root_module: test_plugin(&["--features", "not-a-plugin"], "no-root-module"),
+        foreign_abi: test_plugin(&["--features", "foreign-abi"], "foreign-abi"),
         // A profile cannot set `panic` per package, so pass it to this one crate only.
         abort: collect(
             &cargo(&[
@@ -97,8 +100,7 @@ fn build_all() -> Artifacts {
         },
         text_file: {
             let path = library("not-a-plugin");
-            std::fs::write(&path, "this is a text file, not a shared library\n")
-                .expect("scratch files are writable");
+            std::fs::write(&path, "this is a text file, not a shared library\n").expect("scratch files are writable");
             path
         },
     };
@@ -109,18 +111,17 @@ fn build_all() -> Artifacts {
 /// JSON messages.
 fn cargo(args: &[&str]) -> Vec<serde_json::Value> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // Right after the subcommand: everything after `--` goes to rustc.
+    let (subcommand, rest) = args.split_first().expect("a cargo subcommand");
     let output = Command::new(cargo)
-        .args(args)
+        .arg(subcommand)
         .arg("--message-format=json-render-diagnostics")
+        .args(rest)
         .current_dir(workspace_root())
         .stderr(Stdio::inherit())
         .output()
         .expect("cargo can be started");
-    assert!(
-        output.status.success(),
-        "cargo {args:?} failed with {}",
-        output.status
-    );
+    assert!(output.status.success(), "cargo {args:?} failed with {}", output.status);
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str(line).ok())
@@ -132,9 +133,7 @@ fn collect(messages: &[serde_json::Value], crate_name: &str, destination: &Path)
     let suffix = format!(".{}", std::env::consts::DLL_EXTENSION);
     let built = messages
         .iter()
-        .filter(|message| {
-            message["reason"] == "compiler-artifact" && message["target"]["name"] == crate_name
-        })
+        .filter(|message| message["reason"] == "compiler-artifact" && message["target"]["name"] == crate_name)
         .flat_map(|message| message["filenames"].as_array().cloned().unwrap_or_default())
         .filter_map(|name| name.as_str().map(PathBuf::from))
         .find(|path| path.to_string_lossy().ends_with(&suffix))

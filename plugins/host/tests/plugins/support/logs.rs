@@ -28,8 +28,7 @@ fn buffer() -> &'static Buffer {
             .with_ansi(false)
             .with_writer(move || Capture(Arc::clone(&writer_buffer)))
             .finish();
-        tracing::subscriber::set_global_default(subscriber)
-            .expect("no other global subscriber in this test binary");
+        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber in this test binary");
         buffer
     })
 }

@@ -1,0 +1,19 @@
+//! Usage: the records sources deliver, how they become stored and priced jobs, ingestion runs
+//! with watermarks and fallbacks, and the queries over stored usage.
+
+mod ingest;
+mod job_key;
+mod price_job;
+mod query;
+mod record;
+mod reprice;
+mod source;
+mod store;
+
+pub use ingest::{IngestReport, IngestService, SourceConfig, SourceStatus};
+pub use job_key::canonical_job_key;
+pub use price_job::{billable_quantities, Basis, PricedJob, Pricer};
+pub use query::{cursor_of, parse_cursor, GroupBy, JobPage, SummaryRow, UsageFilter, UsageQuery};
+pub use record::UsageRecord;
+pub use reprice::{affected_by_override, affected_by_rate, reprice};
+pub use source::{FetchResult, UsageSource};

@@ -1,0 +1,230 @@
+//! Reading stored usage: pages of jobs for a user or for everyone, and aggregates computed by
+//! the database (never by loading jobs into memory).
+
+use crate::auth::{Principal, Role};
+use crate::db::Db;
+use crate::error::{CoreError, CoreResult};
+use hpcb_entities::tables::jobs::{self, Column, Entity as Jobs};
+use sea_orm::sea_query::{Alias, Expr, Func, Order, Query, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    StatementBuilder,
+};
+
+/// Narrows usage queries. Time bounds apply to the end time; running jobs are included only
+/// when no time bound is given.
+#[derive(Clone, Debug, Default)]
+pub struct UsageFilter {
+    /// Cluster user name (admin and finance; users are always limited to themselves).
+    pub user: Option<String>,
+    /// Ended at or after, Unix ms.
+    pub from: Option<i64>,
+    /// Ended before, Unix ms.
+    pub to: Option<i64>,
+    /// Ended on or before, Unix ms (the receipt cut-off).
+    pub ended_before: Option<i64>,
+    /// Cluster.
+    pub cluster: Option<String>,
+    /// Slurm account.
+    pub account: Option<String>,
+    /// Partition.
+    pub partition: Option<String>,
+    /// Base state.
+    pub state: Option<String>,
+}
+
+/// How `usageSummary` groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupBy {
+    /// By cluster user.
+    User,
+    /// By Slurm account.
+    Account,
+    /// By partition.
+    Partition,
+    /// By tier.
+    Tier,
+    /// By UTC day of the end.
+    Day,
+    /// By UTC month of the end.
+    Month,
+}
+
+/// One group of `usageSummary`, in base units.
+#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
+pub struct SummaryRow {
+    /// The group's key (user name, account, `2026-11`, …; empty for none).
+    pub key: String,
+    /// Currency of `cost_minor`.
+    pub currency: String,
+    /// Jobs in the group.
+    pub jobs: i64,
+    /// CPU core-milliseconds.
+    pub cpu_ms: i64,
+    /// GPU-seconds.
+    pub gpu_s: i64,
+    /// Memory KiB·seconds.
+    pub mem_kib_s: i64,
+    /// Cost, minor units.
+    pub cost_minor: i64,
+}
+
+/// One page of jobs, newest end first (running jobs first of all).
+#[derive(Clone, Debug)]
+pub struct JobPage {
+    /// The jobs.
+    pub jobs: Vec<jobs::Model>,
+    /// Whether more follow.
+    pub has_next: bool,
+    /// Jobs matching the filter.
+    pub total: u64,
+}
+
+/// Read access to stored usage.
+#[derive(Clone, Debug)]
+pub struct UsageQuery {
+    db: Db,
+}
+
+fn sort_key() -> SimpleExpr {
+    Expr::cust("COALESCE(end_at, 9223372036854775807)")
+}
+
+fn condition(f: &UsageFilter) -> Condition {
+    let mut c = Condition::all();
+    if let Some(v) = &f.user {
+        c = c.add(Column::Username.eq(v.clone()));
+    }
+    if let Some(v) = f.from {
+        c = c.add(Column::EndAt.gte(v));
+    }
+    if let Some(v) = f.to {
+        c = c.add(Column::EndAt.lt(v));
+    }
+    if let Some(v) = f.ended_before {
+        c = c.add(Column::EndAt.lte(v));
+    }
+    if let Some(v) = &f.cluster {
+        c = c.add(Column::Cluster.eq(v.clone()));
+    }
+    if let Some(v) = &f.account {
+        c = c.add(Column::Account.eq(v.clone()));
+    }
+    if let Some(v) = &f.partition {
+        c = c.add(Column::Partition.eq(v.clone()));
+    }
+    if let Some(v) = &f.state {
+        c = c.add(Column::State.eq(v.to_uppercase()));
+    }
+    c
+}
+
+/// Parses a job cursor `sortkey:id`.
+pub fn parse_cursor(c: &str) -> CoreResult<(i64, i64)> {
+    let bad = || CoreError::validation("after", "not a cursor from this connection");
+    let (k, id) = c.split_once(':').ok_or_else(bad)?;
+    Ok((k.parse().map_err(|_| bad())?, id.parse().map_err(|_| bad())?))
+}
+
+/// The cursor of a job.
+pub fn cursor_of(j: &jobs::Model) -> String {
+    format!("{}:{}", j.end_at.unwrap_or(i64::MAX), j.id)
+}
+
+impl UsageQuery {
+    /// Builds the query service.
+    pub fn new(db: Db) -> UsageQuery {
+        UsageQuery { db }
+    }
+
+    /// Applies who-may-see-what to a filter: users see only their own jobs.
+    pub fn scope(&self, p: &Principal, mut f: UsageFilter) -> CoreResult<UsageFilter> {
+        match p.role {
+            Role::Admin | Role::Finance => Ok(f),
+            Role::User => {
+                if f.user.as_deref().is_some_and(|u| u != p.username) {
+                    return Err(CoreError::Forbidden("you may only see your own usage".into()));
+                }
+                f.user = Some(p.username.clone());
+                Ok(f)
+            }
+        }
+    }
+
+    /// A page of jobs matching an already scoped filter.
+    pub async fn page(&self, f: &UsageFilter, first: u64, after: Option<&str>) -> CoreResult<JobPage> {
+        let cond = condition(f);
+        let total = Jobs::find().filter(cond.clone()).count(self.db.conn()).await?;
+        let mut q = Jobs::find().filter(cond);
+        if let Some(c) = after {
+            let (k, id) = parse_cursor(c)?;
+            q = q.filter(
+                Condition::any().add(Expr::expr(sort_key()).lt(k)).add(
+                    Condition::all()
+                        .add(Expr::expr(sort_key()).eq(k))
+                        .add(Column::Id.lt(id)),
+                ),
+            );
+        }
+        let mut jobs = q
+            .order_by(sort_key(), Order::Desc)
+            .order_by_desc(Column::Id)
+            .limit(first + 1)
+            .all(self.db.conn())
+            .await?;
+        let has_next = jobs.len() as u64 > first;
+        jobs.truncate(first as usize);
+        Ok(JobPage { jobs, has_next, total })
+    }
+
+    /// Aggregates over an already scoped filter, computed in the database.
+    pub async fn summary(&self, f: &UsageFilter, group: GroupBy) -> CoreResult<Vec<SummaryRow>> {
+        let key: SimpleExpr = match group {
+            GroupBy::User => Expr::col(Column::Username).into(),
+            GroupBy::Account => Func::coalesce([Expr::col(Column::Account).into(), Expr::val("").into()]).into(),
+            GroupBy::Partition => Func::coalesce([Expr::col(Column::Partition).into(), Expr::val("").into()]).into(),
+            GroupBy::Tier => Expr::col(Column::Tier).into(),
+            GroupBy::Day => Expr::col(Column::EndDay).into(),
+            GroupBy::Month => Expr::cust("SUBSTR(end_day, 1, 7)"),
+        };
+        let mut cond = condition(f);
+        if matches!(group, GroupBy::Day | GroupBy::Month) {
+            cond = cond.add(Column::EndDay.is_not_null());
+        }
+        let sum = |c: Column| Expr::cust(format!("CAST(SUM({}) AS BIGINT)", sea_orm::Iden::to_string(&c)));
+        let stmt = Query::select()
+            .expr_as(key.clone(), Alias::new("key"))
+            .expr_as(Expr::col(Column::Currency), Alias::new("currency"))
+            .expr_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), Alias::new("jobs"))
+            .expr_as(sum(Column::CpuMs), Alias::new("cpu_ms"))
+            .expr_as(sum(Column::GpuS), Alias::new("gpu_s"))
+            .expr_as(sum(Column::MemKibS), Alias::new("mem_kib_s"))
+            .expr_as(sum(Column::CostMinor), Alias::new("cost_minor"))
+            .from(Jobs)
+            .cond_where(cond)
+            .add_group_by([key.clone(), Expr::col(Column::Currency).into()])
+            .order_by_expr(key, Order::Asc)
+            .to_owned();
+        let built = StatementBuilder::build(&stmt, &self.db.backend());
+        Ok(SummaryRow::find_by_statement(built).all(self.db.conn()).await?)
+    }
+
+    /// Jobs of a filter in id order after `after_id`, for exports.
+    pub async fn chunk(&self, f: &UsageFilter, after_id: i64, limit: u64) -> CoreResult<Vec<jobs::Model>> {
+        Ok(Jobs::find()
+            .filter(condition(f))
+            .filter(Column::Id.gt(after_id))
+            .order_by_asc(Column::Id)
+            .limit(limit)
+            .all(self.db.conn())
+            .await?)
+    }
+
+    /// Jobs by row id (for DataLoaders).
+    pub async fn by_ids(&self, ids: &[i64]) -> CoreResult<Vec<jobs::Model>> {
+        Ok(Jobs::find()
+            .filter(Column::Id.is_in(ids.to_vec()))
+            .all(self.db.conn())
+            .await?)
+    }
+}

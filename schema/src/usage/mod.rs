@@ -1,0 +1,10 @@
+//! Usage: `myUsage`, `usage`, `usageSummary`, `usageSources`, `ingestUsage`.
+
+mod loaders;
+mod mutation;
+mod query;
+mod types;
+
+pub use loaders::RateLoader;
+pub use mutation::UsageMutation;
+pub use query::UsageQueryRoot;

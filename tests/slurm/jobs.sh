@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# tests/slurm/jobs.sh: submit hpc-billing's job mix to the cluster of up.sh, wait until every job
+# has ended and is recorded in slurmdbd, and write what ran to $HPCB_SLURM_RUN/jobs.env.
+#
+# The mix (users alice, bob, carol, dave; accounts physics, chemistry, biology):
+#   sleep-small   alice  1 CPU, --mem=100M                      COMPLETED
+#   cpuburn       alice  2 CPUs busy for 4 s, --mem=500M         COMPLETED, TotalCPU > 0
+#   fails         bob    exit 3                                  FAILED 3:0
+#   tocancel      bob    sleep 120, cancelled by bob once running CANCELLED by <bob's uid>
+#   arr           carol  --array=1-3                             three tasks N_1, N_2, N_3
+#   multistep     carol  3 srun steps, the last one `false`      COMPLETED, step .2 FAILED
+#   gpujob        alice  -p gpu --gres=gpu:fake:1 --mem=1G       gres/gpu=1 and gres/gpu:fake=1
+#   memhog        dave   -n2 --mem-per-cpu=100M, holds ~40 MiB   AveRSS well above the rest
+#   het           dave   heterogeneous job, 2 components         N+0 and N+1
+#   later         alice  --begin=now+2hours                      stays PENDING (no end)
+#   (WITH_TIMEOUT=1) timeout  bob  -t 1 sleep 300                TIMEOUT after ~70 s
+# plus one submission that Slurm must refuse (bob has no association with physics).
+set -euo pipefail
+RUN=${HPCB_SLURM_RUN:-/run/hpcb-slurm}
+WORK=/tmp/hpcb-slurm-jobs
+mkdir -p "$WORK"
+chmod 1777 "$WORK"
+T0=${EPOCHREALTIME/./}
+say() { local now=${EPOCHREALTIME/./}; printf '[%6.1fs] %s\n' "$(((now - T0) / 100000))e-1" "$*"; }
+
+FROM_MS=$(($(date +%s%3N) - 1000))
+# submit USER ARGS...: sbatch as USER, prints the job id
+submit() {
+  local user=$1
+  shift
+  runuser -u "$user" -- sbatch --parsable -D "$WORK" -o "$WORK/%x-%j.out" "$@" | cut -d';' -f1
+}
+
+ids=()
+ids+=("$(submit alice -A physics -J sleep-small -n 1 --mem=100M --wrap 'sleep 2')")
+ids+=("$(submit alice -A physics -J cpuburn -n 2 --mem=500M \
+  --wrap 'timeout 4 sh -c "while :; do :; done" & timeout 4 sh -c "while :; do :; done"; wait')")
+ids+=("$(submit bob -A chemistry -J fails -n 1 --mem=64M --wrap 'sleep 1; exit 3')")
+cancel_id=$(submit bob -A chemistry -J tocancel -n 1 --mem=64M --wrap 'sleep 120')
+ids+=("$cancel_id")
+ids+=("$(submit carol -A chemistry -J arr --array=1-3 -n 1 --mem=50M --wrap 'sleep 2')")
+ids+=("$(submit carol -A physics -J multistep -n 2 --mem=200M \
+  --wrap 'srun -n 2 sleep 2; srun -n 1 hostname; srun -n 1 false; echo done')")
+ids+=("$(submit alice -p gpu -A physics -J gpujob --gres=gpu:fake:1 -n 1 --mem=1G \
+  --wrap 'echo "CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"; sleep 2')")
+# `tail -n 1` keeps the whole newline-free stream in memory until its input ends
+ids+=("$(submit dave -A biology -J memhog -n 2 --mem-per-cpu=100M \
+  --wrap '(head -c 40M /dev/zero; sleep 4) | tail -n 1 | wc -c')")
+cat >"$WORK/het.sbatch" <<'EOF'
+#!/bin/bash
+#SBATCH -A biology -J het -n 1 --mem=50M
+#SBATCH hetjob
+#SBATCH -n 1 --mem=60M
+srun --het-group=0,1 sleep 1
+EOF
+chmod 644 "$WORK/het.sbatch"
+ids+=("$(submit dave "$WORK/het.sbatch")")
+pending_id=$(submit alice -A physics -J later -n 1 --mem=32M --begin=now+2hours --wrap 'sleep 1')
+if [[ ${WITH_TIMEOUT:-0} == 1 ]]; then
+  ids+=("$(submit bob -A chemistry -J timeout -t 1 -n 1 --mem=32M --wrap 'sleep 300')")
+fi
+if submit bob -A physics -J wrongacct --wrap 'sleep 1' 2>"$WORK/rejected.err"; then
+  echo "jobs.sh: Slurm accepted a job for an account bob has no association with" >&2
+  exit 1
+fi
+say "submitted ${ids[*]} (and $pending_id, left pending); refused as expected: $(<"$WORK/rejected.err")"
+
+# bob cancels his long job once it runs
+for ((i = 0; i < 600; i++)); do
+  [[ $(squeue -h -j "$cancel_id" -o %T 2>/dev/null) == RUNNING ]] && break
+  sleep 0.2
+done
+sleep 1
+runuser -u bob -- scancel "$cancel_id"
+
+csv=$(
+  IFS=,
+  echo "${ids[*]}"
+)
+for ((i = 0; i < 1500; i++)); do
+  [[ -z $(squeue -h -j "$csv" 2>/dev/null) ]] && break
+  sleep 0.2
+done
+# slurmdbd receives the end records a little later than squeue forgets the jobs
+for ((i = 0; i < 150; i++)); do
+  [[ $(sacct -n -X -P --allusers -j "$csv" -o State | grep -cE 'RUNNING|PENDING|COMPLETING|REQUEUED') == 0 ]] && break
+  sleep 0.2
+done
+TO_MS=$(($(date +%s%3N) + 1000))
+
+cat >"$RUN/jobs.env" <<EOF
+HPCB_SLURM_JOBS_FROM_MS=$FROM_MS
+HPCB_SLURM_JOBS_TO_MS=$TO_MS
+HPCB_SLURM_JOB_IDS=$csv
+HPCB_SLURM_PENDING_JOB_ID=$pending_id
+EOF
+say "all ended; window [$FROM_MS, $TO_MS) ms written to $RUN/jobs.env"

@@ -19,8 +19,23 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-/// Advisory-lock key for everything that must be totally ordered (audit appends).
-const SERIAL_LOCK_KEY: i64 = 0x6870_6362_0001;
+/// What a transaction-scoped lock orders; each has its own PostgreSQL advisory-lock key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockKey {
+    /// Everything that must be totally ordered with the audit chain.
+    Serial,
+    /// Ingestion batches (read stored hashes, then upsert).
+    Ingest,
+}
+
+impl LockKey {
+    fn key(self) -> i64 {
+        match self {
+            LockKey::Serial => 0x6870_6362_0001,
+            LockKey::Ingest => 0x6870_6362_0002,
+        }
+    }
+}
 
 /// Connection settings the server passes in from its configuration.
 #[derive(Clone, Debug)]
@@ -101,6 +116,13 @@ impl Db {
             _ => None,
         };
         let tx = self.conn.begin().await?;
+        if self.backend() == DatabaseBackend::Sqlite {
+            // SQLite starts `BEGIN` transactions as readers and upgrades them at their first
+            // write, which fails at once (SQLITE_BUSY_SNAPSHOT) if another connection wrote in
+            // between. A write statement first thing takes the write lock now, waiting under
+            // busy_timeout for other processes (the CLI next to a running server) instead.
+            tx.execute_unprepared("DELETE FROM login_throttle WHERE 1 = 0").await?;
+        }
         Ok(WriteTx {
             tx,
             _guard: guard,
@@ -135,16 +157,23 @@ impl WriteTx {
         if self.serialized {
             return Ok(());
         }
+        self.lock(LockKey::Serial).await?;
+        self.serialized = true;
+        Ok(())
+    }
+
+    /// Takes a transaction-scoped lock on PostgreSQL (on SQLite the process-wide write lock
+    /// already excludes every other writer).
+    pub async fn lock(&mut self, key: LockKey) -> CoreResult<()> {
         if self.tx.get_database_backend() == DatabaseBackend::Postgres {
             self.tx
                 .execute(Statement::from_sql_and_values(
                     DatabaseBackend::Postgres,
                     "SELECT pg_advisory_xact_lock($1)",
-                    [SERIAL_LOCK_KEY.into()],
+                    [key.key().into()],
                 ))
                 .await?;
         }
-        self.serialized = true;
         Ok(())
     }
 

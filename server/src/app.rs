@@ -141,6 +141,11 @@ impl Application {
         Ok(Application { listener, state })
     }
 
+    /// The services the application runs on (the demo seeds data through them).
+    pub fn services(&self) -> &Services {
+        &self.state.services
+    }
+
     /// The address actually bound (the port is chosen by the OS when configured as 0).
     pub fn local_addr(&self) -> Result<SocketAddr> {
         Ok(self.listener.local_addr()?)
@@ -162,6 +167,7 @@ impl Application {
             tracing::info!("shutting down: no new connections, finishing open requests");
             let _ = stop_tx.send(true);
         });
+        let scheduler = tokio::spawn(self.state.services.ingest.clone().schedule(stop_rx.clone()));
         let mut stop_rx = stop_rx;
         let deadline = async move {
             // Resolves `grace` after the signal, bounding how long open connections (such as
@@ -173,6 +179,7 @@ impl Application {
             r = serve => r.context("server error")?,
             _ = deadline => tracing::warn!("grace period over; closing remaining connections"),
         }
+        let _ = tokio::time::timeout(Duration::from_secs(5), scheduler).await;
         self.state.services.db.conn().clone().close().await.ok();
         tracing::info!("stopped");
         Ok(())

@@ -46,6 +46,39 @@ pub enum Command {
     /// Work with the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Read a window of usage from a configured source now.
+    Ingest {
+        /// Source name from `[[sources]]`.
+        #[arg(long)]
+        source: String,
+        /// Window start: RFC 3339 time or `YYYY-MM-DD` (UTC).
+        #[arg(long)]
+        from: String,
+        /// Window end (exclusive): RFC 3339 time or `YYYY-MM-DD` (UTC); default now.
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Inspect plugins.
+    #[command(subcommand)]
+    Plugins(PluginsCommand),
+    /// Run the server with a generated, realistic demo data set ingested through the CSV plugin.
+    Demo {
+        /// Jobs to generate.
+        #[arg(long, default_value_t = 5000)]
+        jobs: usize,
+    },
+}
+
+/// `plugins` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginsCommand {
+    /// List the plugins the configured directory provides, and the files refused with why.
+    List,
+    /// Check one file and say in one line whether, and why not, it loads.
+    Check {
+        /// Path of the `.so` file.
+        file: PathBuf,
+    },
 }
 
 /// A role on the command line.

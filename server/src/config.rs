@@ -337,13 +337,20 @@ impl Default for GraphqlConfig {
 impl Default for BillingConfig {
     fn default() -> Self {
         let rules = TierRules::default();
-        BillingConfig { currency: "THB".into(), default_tier: rules.default_tier, tier_rules: rules.rules }
+        BillingConfig {
+            currency: "THB".into(),
+            default_tier: rules.default_tier,
+            tier_rules: rules.rules,
+        }
     }
 }
 
 impl Default for PluginsConfig {
     fn default() -> Self {
-        PluginsConfig { dir: String::new(), max_concurrent_calls: 4 }
+        PluginsConfig {
+            dir: String::new(),
+            max_concurrent_calls: 4,
+        }
     }
 }
 
@@ -489,7 +496,10 @@ impl Config {
 
     /// The tier classifier.
     pub fn tier_rules(&self) -> TierRules {
-        TierRules { rules: self.billing.tier_rules.clone(), default_tier: self.billing.default_tier.clone() }
+        TierRules {
+            rules: self.billing.tier_rules.clone(),
+            default_tier: self.billing.default_tier.clone(),
+        }
     }
 
     /// The plugin directory.
@@ -497,7 +507,10 @@ impl Config {
         if !self.plugins.dir.is_empty() {
             return PathBuf::from(&self.plugins.dir);
         }
-        std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or_else(|| PathBuf::from("."))
+        std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from("."))
     }
 
     /// Whether the database is SQLite.

@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod demo_data;
 pub mod http;
 pub mod keys;
 #[cfg(feature = "pam")]

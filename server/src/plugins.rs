@@ -35,7 +35,9 @@ pub fn load_registry(config: &Config) -> Result<(PluginRegistry, Vec<Refusal>)> 
 /// Resolves a configured secret: `env:NAME`, `file:/path`, or the value itself.
 fn secret(spec: &str) -> Result<SecretValue> {
     if let Some(var) = spec.strip_prefix("env:") {
-        return std::env::var(var).map(SecretValue::new).map_err(|_| anyhow!("environment variable {var} is not set"));
+        return std::env::var(var)
+            .map(SecretValue::new)
+            .map_err(|_| anyhow!("environment variable {var} is not set"));
     }
     if let Some(path) = spec.strip_prefix("file:") {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read secret file {path}"))?;
@@ -48,7 +50,10 @@ fn policy(link: &ChainLink) -> Result<PluginPolicy> {
     let timeout = Duration::from_secs(link.timeout_secs.max(1));
     let mut secrets = std::collections::BTreeMap::new();
     for (name, spec) in &link.secrets {
-        secrets.insert(name.clone(), secret(spec).with_context(|| format!("secret {name:?} of plugin {}", link.plugin))?);
+        secrets.insert(
+            name.clone(),
+            secret(spec).with_context(|| format!("secret {name:?} of plugin {}", link.plugin))?,
+        );
     }
     Ok(PluginPolicy {
         call_timeout: timeout,
@@ -58,8 +63,15 @@ fn policy(link: &ChainLink) -> Result<PluginPolicy> {
             max_timeout: timeout,
             ..HttpPolicy::default()
         },
-        run: RunPolicy { allowed_programs: link.allow_programs.clone(), max_timeout: timeout, ..RunPolicy::default() },
-        files: FilePolicy { allowed_dirs: link.allow_dirs.iter().map(PathBuf::from).collect(), ..FilePolicy::default() },
+        run: RunPolicy {
+            allowed_programs: link.allow_programs.clone(),
+            max_timeout: timeout,
+            ..RunPolicy::default()
+        },
+        files: FilePolicy {
+            allowed_dirs: link.allow_dirs.iter().map(PathBuf::from).collect(),
+            ..FilePolicy::default()
+        },
         secrets,
     })
 }
@@ -93,9 +105,16 @@ impl UsageSource for PluginUsageSource {
             .call("fetch", &json!({"from": from_ms, "to": to_ms}))
             .await
             .map_err(|e| call_error(&self.plugin, e))?;
-        let parsed: FetchAnswer = serde_json::from_value(answer)
-            .map_err(|e| CoreError::Internal(format!("plugin {} answered fetch with an unreadable document: {e}", self.plugin)))?;
-        Ok(FetchResult { jobs: parsed.jobs, warnings: parsed.warnings })
+        let parsed: FetchAnswer = serde_json::from_value(answer).map_err(|e| {
+            CoreError::Internal(format!(
+                "plugin {} answered fetch with an unreadable document: {e}",
+                self.plugin
+            ))
+        })?;
+        Ok(FetchResult {
+            jobs: parsed.jobs,
+            warnings: parsed.warnings,
+        })
     }
 }
 
@@ -105,13 +124,20 @@ async fn build_link(registry: &PluginRegistry, link: &ChainLink) -> Result<Arc<d
         .instantiate(&link.plugin, PluginKind::UsageSource, &settings, policy(link)?)
         .await
         .map_err(|e| anyhow!("plugin {}: {e}", link.plugin))?;
-    Ok(Arc::new(PluginUsageSource { plugin: link.plugin.clone(), instance }))
+    Ok(Arc::new(PluginUsageSource {
+        plugin: link.plugin.clone(),
+        instance,
+    }))
 }
 
 async fn build_source(registry: &PluginRegistry, s: &SourceEntry) -> Result<SourceConfig> {
     let mut chain = Vec::with_capacity(s.chain.len());
     for link in &s.chain {
-        chain.push(build_link(registry, link).await.with_context(|| format!("source {:?}", s.name))?);
+        chain.push(
+            build_link(registry, link)
+                .await
+                .with_context(|| format!("source {:?}", s.name))?,
+        );
     }
     Ok(SourceConfig {
         name: s.name.clone(),

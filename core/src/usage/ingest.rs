@@ -12,7 +12,7 @@ use crate::audit::{AuditService, NewAuditEntry};
 use crate::auth::{Principal, Role};
 use crate::clock::Clock;
 use crate::context::{Actor, RequestMeta};
-use crate::db::Db;
+use crate::db::{Db, LockKey};
 use crate::error::{CoreError, CoreResult};
 use crate::metrics::Metrics;
 use crate::tiers::TierRules;
@@ -186,10 +186,10 @@ impl IngestService {
         let started = Instant::now();
         let run_at = self.clock.now_ms();
         let outcome = self.fetch_and_store(src, from, to).await;
-        let mut state = match usage_sources::Entity::find_by_id(src.name.clone())
-            .one(self.db.conn())
-            .await?
-        {
+        // Runs of one source may overlap (schedule and on demand): order their state updates.
+        let mut tx = self.db.begin_write().await?;
+        tx.serialize().await?;
+        let mut state = match usage_sources::Entity::find_by_id(src.name.clone()).one(&*tx).await? {
             Some(s) => s,
             None => usage_sources::Model {
                 name: src.name.clone(),
@@ -238,10 +238,11 @@ impl IngestService {
         let mut am = am.reset_all();
         am.name = Set(src.name.clone());
         if existed {
-            am.update(self.db.conn()).await?;
+            am.update(&*tx).await?;
         } else {
-            am.insert(self.db.conn()).await?;
+            am.insert(&*tx).await?;
         }
+        tx.commit().await?;
         outcome.map(|mut r| {
             r.duration_ms = started.elapsed().as_millis() as u64;
             r
@@ -317,7 +318,10 @@ impl IngestService {
             if batch.is_empty() {
                 continue;
             }
-            let tx = self.db.begin_write().await?;
+            let mut tx = self.db.begin_write().await?;
+            // Batches of concurrent runs exclude each other, so each reads the stored hashes of
+            // its keys and writes them without another batch in between: counts stay exact.
+            tx.lock(LockKey::Ingest).await?;
             let c = upsert_batch(&*tx, cluster, source, &batch, now).await?;
             tx.commit().await?;
             total.inserted += c.inserted;

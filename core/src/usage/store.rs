@@ -144,6 +144,10 @@ pub(crate) async fn upsert_batch<C: ConnectionTrait>(
         .collect();
     let mut counts = UpsertCounts::default();
     let mut rows = Vec::with_capacity(latest.len());
+    // Insert in key order: concurrent batches then lock rows in the same order and cannot
+    // deadlock each other on PostgreSQL.
+    let mut latest: Vec<(String, (&UsageRecord, &PricedJob))> = latest.into_iter().collect();
+    latest.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (key, (r, p)) in latest {
         let hash = content_hash(r);
         match stored.get(&key) {

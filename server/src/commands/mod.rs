@@ -2,6 +2,9 @@
 #![expect(clippy::print_stdout, reason = "standard output is the command line's interface")]
 
 mod audit;
+mod demo;
+mod ingest;
+mod plugins;
 mod user;
 
 use crate::app::{open_db, open_services, Application};
@@ -63,5 +66,11 @@ pub async fn run(command: Command, config: Config) -> Result<(), Failure> {
             let services = open_services(&config).await.map_err(Failure::database)?;
             audit::run(&services, cmd).await
         }
+        Command::Ingest { source, from, to } => {
+            let services = open_services(&config).await.map_err(Failure::database)?;
+            ingest::run(&services, &source, &from, to.as_deref()).await
+        }
+        Command::Plugins(cmd) => plugins::run(&config, cmd),
+        Command::Demo { jobs } => demo::run(config, jobs).await,
     }
 }

@@ -42,6 +42,41 @@ pub fn csv_line<I: IntoIterator<Item = S>, S: AsRef<str>>(fields: I) -> String {
     line
 }
 
+/// A streamed CSV body: the header, then rows fetched in chunks after the last row's key, until
+/// a chunk comes back empty. A failure midway ends the stream with an error, so the client sees a
+/// broken download rather than a silently short file.
+fn csv_body<T, F, Fut>(header: String, fetch: F, row: fn(&T) -> String, key: fn(&T) -> i64) -> Body
+where
+    T: Send + 'static,
+    F: Fn(i64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = hpcb_core::CoreResult<Vec<T>>> + Send + 'static,
+{
+    let fetch = std::sync::Arc::new(fetch);
+    let chunks = stream::unfold((Some(header), 0i64, false), move |(head, after, done)| {
+        let fetch = fetch.clone();
+        async move {
+            if let Some(h) = head {
+                return Some((Ok::<_, std::io::Error>(h), (None, after, false)));
+            }
+            if done {
+                return None;
+            }
+            match fetch(after).await {
+                Ok(rows) if rows.is_empty() => None,
+                Ok(rows) => {
+                    let last = rows.last().map(key).unwrap_or(after);
+                    Some((Ok(rows.iter().map(row).collect::<String>()), (None, last, false)))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "export failed midway");
+                    Some((Err(std::io::Error::other("export failed")), (None, after, true)))
+                }
+            }
+        }
+    });
+    Body::from_stream(chunks)
+}
+
 fn plain_error(status: StatusCode, message: &str) -> Response {
     (
         status,
@@ -179,31 +214,11 @@ pub async fn audit_csv(
         "hash",
     ]);
     let audit = state.services.audit.clone();
-    // State: (next seq cursor, finished). The first chunk is the header.
-    let body = stream::unfold((Some(header_line), 0i64, false), move |(head, after, done)| {
-        let audit = audit.clone();
-        let filter = filter.clone();
-        async move {
-            if let Some(h) = head {
-                return Some((Ok::<_, std::io::Error>(h), (None, after, false)));
-            }
-            if done {
-                return None;
-            }
-            match audit.chunk(&filter, after, 1000).await {
-                Ok(rows) if rows.is_empty() => None,
-                Ok(rows) => {
-                    let last = rows.last().map(|r| r.seq).unwrap_or(after);
-                    let text: String = rows.iter().map(audit_row).collect();
-                    Some((Ok(text), (None, last, false)))
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "audit export failed midway");
-                    Some((Err(std::io::Error::other("export failed")), (None, after, true)))
-                }
-            }
-        }
-    });
+    let fetch = move |after: i64| {
+        let (audit, filter) = (audit.clone(), filter.clone());
+        async move { audit.chunk(&filter, after, 1000).await }
+    };
+    let body = csv_body(header_line, fetch, audit_row, |e| e.seq);
     (
         StatusCode::OK,
         [
@@ -211,7 +226,7 @@ pub async fn audit_csv(
             (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        Body::from_stream(body),
+        body,
     )
         .into_response()
 }
@@ -229,4 +244,123 @@ mod tests {
         assert_eq!(csv_field("-1,5"), "\"'-1,5\"");
         assert_eq!(csv_line(["a", "b"]), "a,b\r\n");
     }
+}
+
+/// Filters of `/export/usage.csv`, as URL parameters (times RFC 3339).
+#[derive(Debug, Default, Deserialize)]
+pub struct UsageExportParams {
+    user: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    ended_before: Option<String>,
+    cluster: Option<String>,
+    account: Option<String>,
+    partition: Option<String>,
+    state: Option<String>,
+}
+
+fn usage_row(j: &hpcb_entities::tables::jobs::Model) -> String {
+    use hpcb_core::pricing::{hours, per_hour};
+    let currency = hpcb_entities::Currency::parse(&j.currency).unwrap_or(hpcb_entities::Currency::THB);
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    let t = |v: Option<i64>| v.map(ms_to_rfc3339).unwrap_or_default();
+    csv_line([
+        j.cluster.clone(),
+        j.job_key.clone(),
+        j.job_id.clone(),
+        j.username.clone(),
+        o(&j.account),
+        o(&j.partition),
+        j.state.clone(),
+        t(j.submit_at),
+        t(j.start_at),
+        t(j.end_at),
+        j.elapsed_s.to_string(),
+        j.alloc_cpus.to_string(),
+        j.alloc_gpus.to_string(),
+        j.alloc_mem_mb.to_string(),
+        hours(j.cpu_ms, per_hour::CPU_MS).to_string(),
+        hours(j.gpu_s, per_hour::GPU_S).to_string(),
+        hours(j.mem_kib_s, per_hour::MEM_KIB_S).to_string(),
+        j.tier.clone(),
+        j.rate_id.map(|r| r.to_string()).unwrap_or_default(),
+        hpcb_core::money::format_minor(j.cost_minor, currency),
+        j.currency.clone(),
+    ])
+}
+
+/// `GET /export/usage.csv`: jobs with hours and costs. Users get their own; admin and finance
+/// anyone's (`user=` narrows), exactly like `myUsage` and `usage`.
+pub async fn usage_csv(
+    State(state): State<AppState>,
+    Query(params): Query<UsageExportParams>,
+    headers: HeaderMap,
+) -> Response {
+    let p = match authorize(&state, &headers, &[Role::Admin, Role::Finance, Role::User]).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let times = (
+        parse_time("from", params.from.as_deref()),
+        parse_time("to", params.to.as_deref()),
+        parse_time("ended_before", params.ended_before.as_deref()),
+    );
+    let (from, to, ended_before) = match times {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(m), _, _) | (_, Err(m), _) | (_, _, Err(m)) => return plain_error(StatusCode::BAD_REQUEST, &m),
+    };
+    let filter = hpcb_core::usage::UsageFilter {
+        user: params.user,
+        from,
+        to,
+        ended_before,
+        cluster: params.cluster,
+        account: params.account,
+        partition: params.partition,
+        state: params.state,
+    };
+    let filter = match state.services.usage.scope(&p, filter) {
+        Ok(f) => f,
+        Err(_) => return plain_error(StatusCode::FORBIDDEN, "you may only export your own usage"),
+    };
+    state.metrics.csv_downloads.with_label_values(&["usage"]).inc();
+    let header_line = csv_line([
+        "cluster",
+        "job_key",
+        "job_id",
+        "user",
+        "account",
+        "partition",
+        "state",
+        "submit",
+        "start",
+        "end",
+        "elapsed_s",
+        "alloc_cpus",
+        "alloc_gpus",
+        "alloc_mem_mb",
+        "cpu_core_hours",
+        "gpu_hours",
+        "mem_gb_hours",
+        "tier",
+        "rate_id",
+        "cost",
+        "currency",
+    ]);
+    let usage = state.services.usage.clone();
+    let fetch = move |after: i64| {
+        let (usage, filter) = (usage.clone(), filter.clone());
+        async move { usage.chunk(&filter, after, 2000).await }
+    };
+    let body = csv_body(header_line, fetch, usage_row, |j| j.id);
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"usage.csv\""),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
 }

@@ -22,6 +22,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/export/audit.csv", get(export::audit_csv))
+        .route("/export/usage.csv", get(export::usage_csv))
         .fallback(health::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)

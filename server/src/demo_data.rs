@@ -160,7 +160,7 @@ pub fn generate(spec: &DumpSpec) -> String {
                     energy / steps.len() as i64,
                 );
             }
-            if spec.odd_every > 0 && made % spec.odd_every == 0 {
+            if spec.odd_every > 0 && made.is_multiple_of(spec.odd_every) {
                 out.push_str("garbage|line|that|sacct|would|never|print\n");
             }
             if made >= spec.jobs {

@@ -39,10 +39,7 @@ fn rules() -> BTreeMap<&'static str, (Vec<&'static str>, Vec<&'static str>)> {
         ),
         (
             "hpcb-plugin-host",
-            (
-                vec!["hpcb-plugin-api", "hpcb-core", "hpcb-entities"],
-                vec!["axum", "async-graphql"],
-            ),
+            (vec!["hpcb-plugin-api"], vec!["axum", "async-graphql", "sea-orm"]),
         ),
     ])
 }

@@ -13,3 +13,4 @@ mod graphql_http;
 mod operations;
 #[cfg(feature = "pam")]
 mod pam;
+mod plugins_cli;

@@ -1,0 +1,165 @@
+//! Wall-clock times: sacct's zone-less `2026-11-21T23:45:43` (cluster-local) to Unix
+//! milliseconds and back, with a fixed UTC offset, in integer arithmetic.
+
+/// A fixed offset from UTC such as `+07:00`, in seconds east of UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UtcOffset {
+    seconds: i64,
+}
+
+impl UtcOffset {
+    /// UTC itself.
+    pub const UTC: UtcOffset = UtcOffset { seconds: 0 };
+
+    /// Parses `+HH:MM`, `-HH:MM`, `+HHMM`, `+HH` or `Z`; offsets beyond ±18 hours are refused.
+    pub fn parse(text: &str) -> Result<UtcOffset, String> {
+        let bad = || format!("not a UTC offset (expected like +07:00): {text:?}");
+        let text = text.trim();
+        if text == "Z" || text == "z" {
+            return Ok(UtcOffset::UTC);
+        }
+        let (sign, rest) = match text.as_bytes().first() {
+            Some(b'+') => (1, &text[1..]),
+            Some(b'-') => (-1, &text[1..]),
+            _ => return Err(bad()),
+        };
+        let (hours, minutes) = match (rest.len(), rest.split_once(':')) {
+            (_, Some((h, m))) => (h, m),
+            (4, None) => rest.split_at(2),
+            (2, None) => (rest, "00"),
+            _ => return Err(bad()),
+        };
+        let two_digits = |s: &str| {
+            (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse::<i64>().ok())
+                .flatten()
+        };
+        let (hours, minutes) = (two_digits(hours).ok_or_else(bad)?, two_digits(minutes).ok_or_else(bad)?);
+        if hours > 18 || minutes > 59 {
+            return Err(bad());
+        }
+        Ok(UtcOffset {
+            seconds: sign * (hours * 3600 + minutes * 60),
+        })
+    }
+
+    /// Seconds east of UTC.
+    pub fn seconds(self) -> i64 {
+        self.seconds
+    }
+}
+
+/// Parses sacct's local time `YYYY-MM-DDTHH:MM:SS` into Unix milliseconds. `Unknown`, `None` and
+/// the empty string (times Slurm does not know yet) are `Ok(None)`.
+pub fn parse_local(text: &str, offset: UtcOffset) -> Result<Option<i64>, String> {
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("Unknown") || text.eq_ignore_ascii_case("None") {
+        return Ok(None);
+    }
+    let bad = || format!("not a sacct time (expected like 2026-11-21T23:45:43): {text:?}");
+    let bytes = text.as_bytes();
+    if bytes.len() != 19 || bytes[4] != b'-' || bytes[7] != b'-' || bytes[10] != b'T' || bytes[13] != b':' || bytes[16] != b':' {
+        return Err(bad());
+    }
+    let field = |from: usize, to: usize| {
+        text.get(from..to)
+            .filter(|part| part.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|part| part.parse::<i64>().ok())
+    };
+    let (year, month, day) = (field(0, 4).ok_or_else(bad)?, field(5, 7).ok_or_else(bad)?, field(8, 10).ok_or_else(bad)?);
+    let (hour, minute, second) = (field(11, 13).ok_or_else(bad)?, field(14, 16).ok_or_else(bad)?, field(17, 19).ok_or_else(bad)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+        return Err(bad());
+    }
+    let local_s = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
+    Ok(Some((local_s - offset.seconds) * 1000))
+}
+
+/// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SS` in the given offset (for `sacct -S/-E` and
+/// slurmrestd's `start_time`/`end_time`).
+pub fn format_local(unix_s: i64, offset: UtcOffset) -> String {
+    let local = unix_s + offset.seconds;
+    let (days, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// Days in a month of the proleptic Gregorian calendar.
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date of a day count since 1970-01-01 (inverse of [`days_from_civil`]).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sacct_times_with_offsets() {
+        // 2026-11-21T23:45:43Z, checked against `date -u -d @1795304743`
+        assert_eq!(parse_local("2026-11-21T23:45:43", UtcOffset::UTC), Ok(Some(1_795_304_743_000)));
+        let bangkok = UtcOffset::parse("+07:00").expect("valid");
+        assert_eq!(parse_local("2026-11-22T06:45:43", bangkok), Ok(Some(1_795_304_743_000)));
+        let west = UtcOffset::parse("-0330").expect("valid");
+        assert_eq!(west.seconds(), -12_600);
+        assert_eq!(parse_local("1970-01-01T00:00:00", UtcOffset::UTC), Ok(Some(0)));
+        assert_eq!(parse_local("2024-02-29T12:00:00", UtcOffset::UTC), Ok(Some(1_709_208_000_000)));
+        assert_eq!(parse_local("Unknown", UtcOffset::UTC), Ok(None));
+        assert_eq!(parse_local("None", UtcOffset::UTC), Ok(None));
+        assert_eq!(parse_local("", UtcOffset::UTC), Ok(None));
+    }
+
+    #[test]
+    fn formatting_round_trips() {
+        let offset = UtcOffset::parse("+07").expect("valid");
+        for unix_s in [0, 1_795_304_743, 951_782_400, 4_102_444_800, -86_401] {
+            let text = format_local(unix_s, offset);
+            assert_eq!(parse_local(&text, offset), Ok(Some(unix_s * 1000)), "{text}");
+        }
+        assert_eq!(format_local(1_795_304_743, UtcOffset::UTC), "2026-11-21T23:45:43");
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for text in ["2026-11-21 23:45:43", "2026-13-01T00:00:00", "2026-02-30T00:00:00", "2026-11-21T24:00:00", "2026-11-21T23:45", "x", "2026-11-21T23:45:4é"] {
+            assert!(parse_local(text, UtcOffset::UTC).is_err(), "{text:?} must be refused");
+        }
+        for text in ["", "07:00", "+7:00", "+19:00", "+07:60", "UTC", "+0700x"] {
+            assert!(UtcOffset::parse(text).is_err(), "{text:?} must be refused");
+        }
+    }
+}

@@ -24,15 +24,12 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub enum LockKey {
     /// Everything that must be totally ordered with the audit chain.
     Serial,
-    /// Ingestion batches (read stored hashes, then upsert).
-    Ingest,
 }
 
 impl LockKey {
     fn key(self) -> i64 {
         match self {
             LockKey::Serial => 0x6870_6362_0001,
-            LockKey::Ingest => 0x6870_6362_0002,
         }
     }
 }

@@ -123,7 +123,11 @@ impl MigrationTrait for Migration {
         for (name, cols) in [
             ("idx_jobs_user_end", vec![Jobs::Username, Jobs::EndAt]),
             ("idx_jobs_end", vec![Jobs::EndAt]),
-            ("idx_jobs_day", vec![Jobs::EndDay]),
+            // Covers the monthly and daily summaries: an index-only scan in day order.
+            (
+                "idx_jobs_day_totals",
+                vec![Jobs::EndDay, Jobs::Currency, Jobs::CpuMs, Jobs::GpuS, Jobs::MemKibS, Jobs::CostMinor],
+            ),
             ("idx_jobs_account", vec![Jobs::Account]),
         ] {
             let mut idx = Index::create();

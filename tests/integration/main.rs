@@ -14,3 +14,5 @@ mod operations;
 #[cfg(feature = "pam")]
 mod pam;
 mod plugins_cli;
+mod slurm;
+mod usage;

@@ -12,7 +12,7 @@ use crate::audit::{AuditService, NewAuditEntry};
 use crate::auth::{Principal, Role};
 use crate::clock::Clock;
 use crate::context::{Actor, RequestMeta};
-use crate::db::{Db, LockKey};
+use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::metrics::Metrics;
 use crate::tiers::TierRules;
@@ -318,10 +318,9 @@ impl IngestService {
             if batch.is_empty() {
                 continue;
             }
-            let mut tx = self.db.begin_write().await?;
-            // Batches of concurrent runs exclude each other, so each reads the stored hashes of
-            // its keys and writes them without another batch in between: counts stay exact.
-            tx.lock(LockKey::Ingest).await?;
+            // On SQLite the write lock orders batches; on PostgreSQL each batch is one upsert
+            // statement with exact counts from RETURNING, so batches may run concurrently.
+            let tx = self.db.begin_write().await?;
             let c = upsert_batch(&*tx, cluster, source, &batch, now).await?;
             tx.commit().await?;
             total.inserted += c.inserted;

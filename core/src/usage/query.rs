@@ -185,7 +185,9 @@ impl UsageQuery {
             GroupBy::Partition => Func::coalesce([Expr::col(Column::Partition).into(), Expr::val("").into()]).into(),
             GroupBy::Tier => Expr::col(Column::Tier).into(),
             GroupBy::Day => Expr::col(Column::EndDay).into(),
-            GroupBy::Month => Expr::cust("SUBSTR(end_day, 1, 7)"),
+            // Months are folded from days below: grouping by the stored day lets the database
+            // scan the covering index in order instead of sorting an expression.
+            GroupBy::Month => Expr::col(Column::EndDay).into(),
         };
         let mut cond = condition(f);
         if matches!(group, GroupBy::Day | GroupBy::Month) {
@@ -206,7 +208,27 @@ impl UsageQuery {
             .order_by_expr(key, Order::Asc)
             .to_owned();
         let built = StatementBuilder::build(&stmt, &self.db.backend());
-        Ok(SummaryRow::find_by_statement(built).all(self.db.conn()).await?)
+        let rows = SummaryRow::find_by_statement(built).all(self.db.conn()).await?;
+        if group != GroupBy::Month {
+            return Ok(rows);
+        }
+        let mut months = rows;
+        for r in &mut months {
+            r.key.truncate(7);
+        }
+        months.sort_by(|a, b| (&a.key, &a.currency).cmp(&(&b.key, &b.currency)));
+        months.dedup_by(|b, a| {
+            let same = a.key == b.key && a.currency == b.currency;
+            if same {
+                a.jobs += b.jobs;
+                a.cpu_ms += b.cpu_ms;
+                a.gpu_s += b.gpu_s;
+                a.mem_kib_s += b.mem_kib_s;
+                a.cost_minor += b.cost_minor;
+            }
+            same
+        });
+        Ok(months)
     }
 
     /// Jobs of a filter in id order after `after_id`, for exports.

@@ -10,6 +10,7 @@
 //! - [`rest`]: `/slurmdb/vX/jobs` documents of slurmrestd v0.0.38 to v0.0.45, and the requests
 //!   that fetch them;
 //! - [`window`]: the `[from, to)` end-time filter and the splitting of long windows;
+//! - [`protocol`]: the `probe` answer and `fetch` request of the usage-source protocol;
 //! - the building blocks, public so plugins and tests can use them: [`duration`], [`size`],
 //!   [`tres`], [`job_id`], [`state`], [`timestamp`].
 //!
@@ -19,6 +20,7 @@
 pub mod duration;
 mod fold;
 pub mod job_id;
+pub mod protocol;
 mod record;
 pub mod rest;
 pub mod sacct;

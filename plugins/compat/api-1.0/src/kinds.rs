@@ -55,20 +55,27 @@ pub mod payment_gateway {
     pub const FETCH_STATUS: &str = "fetch_status";
 }
 
-/// Methods of [`USAGE_SOURCE`] plugins (API 1.0).
+/// Methods of [`USAGE_SOURCE`] plugins (API 1.0); the full contract, with every field of a
+/// record, is `plugins/usage-sources.md`.
 pub mod usage_source {
-    /// Returns jobs that existed during a time window (filter on end time), page by page.
+    /// Checks that the source is reachable.
     ///
-    /// Request: `{"cluster": "hpc1", "since_unix_ms": 1735689600000, "until_unix_ms":
-    /// 1735776000000, "cursor": null}`.
+    /// Request: `{}`. Response: `{"ok": true, "detail": "…", "api_version": "v0.0.40" | null}`;
+    /// an unreachable source answers `ok: false` with the reason.
+    pub const PROBE: &str = "probe";
+
+    /// Returns every job that ended in the window `[from, to)` plus jobs still running in it,
+    /// steps folded into their job, array tasks separately.
     ///
-    /// Response: `{"jobs": [Job, ..], "next_cursor": null}` (a string cursor means "call again
-    /// with it"). A `Job` is `{"job_key": "1234" or "1234_7" (array task), "job_id": "1234",
-    /// "user": "alice", "account": "physics", "partition": "gpu", "state": "COMPLETED",
-    /// "start_unix_ms": .., "end_unix_ms": .., "elapsed_s": .., "alloc_cpus": .., "alloc_gpus": ..,
-    /// "alloc_mem_mb": .., "cpu_time_used_s": .. | null, "total_cpu_s": .. | null,
-    /// "cpu_time_raw_s": .. | null, "ave_rss_mb": .. | null}`; steps are folded into their job.
-    pub const FETCH_JOBS: &str = "fetch_jobs";
+    /// Request: `{"from": <unix ms>, "to": <unix ms>}`.
+    ///
+    /// Response: `{"jobs": [Record, ..], "warnings": ["line 7: …", ..]}` where a `Record` is
+    /// `{"job_id": "1234" | "1234_7", "user": "alice", "account": "physics" | null,
+    /// "partition": "gpu" | null, "state": "COMPLETED", "submit": ms | null, "start": ms | null,
+    /// "end": ms | null, "elapsed_s": int, "alloc_cpus": int, "alloc_gpus": int,
+    /// "alloc_mem_mb": int, "cpu_used_ms": int | null, "cpu_time_raw_s": int | null,
+    /// "mem_used_kib_s": int | null, "energy_j": int | null, "nodes": "…" | null}`.
+    pub const FETCH: &str = "fetch";
 }
 
 /// Methods of [`TEST`] plugins.

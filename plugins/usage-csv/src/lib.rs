@@ -1,0 +1,14 @@
+//! `usage-csv`: a usage-source plugin that reads a pipe-delimited file in `sacct --parsable2`
+//! format with its header line (as the predecessor imported), through the host's `read_file`,
+//! and reports the jobs of a window as records (`plugins/usage-sources.md` has the protocol).
+//!
+//! The header names the columns, so their order and extra columns do not matter; `JobID`,
+//! `User`, `State` and `End` are required. Step lines fold into their jobs as with sacct.
+
+mod settings;
+mod source;
+
+pub use settings::Settings;
+pub use source::CsvSource;
+
+hpcb_plugin_sdk::export_plugin!(source::CsvSource);

@@ -63,10 +63,8 @@ pub async fn open_services(config: &Config) -> Result<Services> {
         default_currency: Currency::parse(&config.billing.currency).unwrap_or(Currency::THB),
         tier_rules: config.tier_rules(),
     };
-    let (registry, refused) = crate::plugins::load_registry(config)?;
-    for r in &refused {
-        tracing::warn!(refusal = %r, "plugin not loaded: {r}");
-    }
+    // The host logs each refusal with its reason; `plugins list` shows them too.
+    let (registry, _refused) = crate::plugins::load_registry(config)?;
     let sources = crate::plugins::build_sources(&registry, config).await?;
     Services::new(
         db,

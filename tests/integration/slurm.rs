@@ -10,17 +10,31 @@ struct Cluster {
     rest_url: String,
     token: String,
     rest_user: String,
+    utc_offset: String,
+    window: (String, String),
+}
+
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default()
 }
 
 fn cluster() -> Option<Cluster> {
     let url = std::env::var("HPC_BILLING_TEST_SLURMRESTD_URL").ok();
     let token = std::env::var("HPC_BILLING_TEST_SLURM_TOKEN").ok();
     match (url, token) {
-        (Some(rest_url), Some(token)) => Some(Cluster {
-            rest_url,
-            token,
-            rest_user: std::env::var("HPC_BILLING_TEST_SLURM_USER").unwrap_or_else(|_| "hpcbill".into()),
-        }),
+        (Some(rest_url), Some(token)) => {
+            let ms = |name: &str, default: i64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+            // The jobs of this run's jobs.sh (a minute of margin each side), or everything.
+            let from = ms("HPC_BILLING_TEST_SLURM_FROM_MS", 1_577_836_800_000) - 60_000;
+            let to = ms("HPC_BILLING_TEST_SLURM_TO_MS", 2_051_222_400_000) + 60_000;
+            Some(Cluster {
+                rest_url,
+                token,
+                rest_user: std::env::var("HPC_BILLING_TEST_SLURM_USER").unwrap_or_else(|_| "hpcbill".into()),
+                utc_offset: std::env::var("HPC_BILLING_TEST_SLURM_UTC_OFFSET").unwrap_or_else(|_| "+00:00".into()),
+                window: (rfc3339(from), rfc3339(to)),
+            })
+        }
         _ if std::env::var("CI").is_ok() => panic!("CI must bring up the Slurm cluster (tests/slurm/up.sh) and export HPC_BILLING_TEST_SLURMRESTD_URL and HPC_BILLING_TEST_SLURM_TOKEN"),
         _ => {
             eprintln!("\n*** SKIPPED: real Slurm cluster tests (run tests/slurm/up.sh and jobs.sh, then export tests/slurm/env.sh) ***\n");
@@ -81,11 +95,12 @@ cluster = "via-sacct"
 interval_secs = 0
 [[sources.chain]]
 plugin = "usage-sacct"
-settings = {{ sacct = "sacct" }}
+settings = {{ sacct = "sacct", utc_offset = "{offset}" }}
 allow_programs = ["sacct"]
 "#,
             url = c.rest_url,
             user = c.rest_user,
+            offset = c.utc_offset,
         ),
     )
     .expect("config");
@@ -95,8 +110,8 @@ allow_programs = ["sacct"]
     for source in ["rest", "sacct"] {
         let r = admin
             .gql(
-                "mutation($s: String!) { ingestUsage(source: $s, from: \"2020-01-01T00:00:00Z\", to: \"2035-01-01T00:00:00Z\") { fetched inserted rejected warnings sourceUsed } }",
-                json!({"s": source}),
+                "mutation($s: String!, $f: DateTime!, $t: DateTime!) { ingestUsage(source: $s, from: $f, to: $t) { fetched inserted rejected warnings sourceUsed } }",
+                json!({"s": source, "f": c.window.0, "t": c.window.1}),
             )
             .await;
         assert!(r["errors"].is_null(), "{source}: {r}");

@@ -55,6 +55,7 @@ ids+=("$cancel_id")
 ids+=("$(submit carol -A chemistry -J arr --array=1-3 -n 1 --mem=50M --wrap 'sleep 2')")
 ids+=("$(submit carol -A physics -J multistep -n 2 --mem=200M \
   --wrap 'srun -n 2 sleep 2; srun -n 1 hostname; srun -n 1 false; echo done')")
+# shellcheck disable=SC2016 # $CUDA_VISIBLE_DEVICES is for the job's shell
 ids+=("$(submit alice -p gpu -A physics -J gpujob --gres=gpu:fake:1 -n 1 --mem=1G \
   --wrap 'echo "CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"; sleep 2')")
 # `tail -n 1` keeps the whole newline-free stream in memory until its input ends

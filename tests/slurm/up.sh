@@ -137,8 +137,13 @@ start_mariadb() {
     say "mariadb: reusing the server on the default unix socket"
   else
     DB_HOST_PORT=$OWN_DB_PORT
-    sql_client=(mariadb --socket="$RUN/mysqld.sock")
+    # mariadbd runs as mysql: its socket and pid file live in a directory it owns
+    local own=$RUN/mysqld
+    sql_client=(mariadb --socket="$own/mysqld.sock")
     if ! running mariadb mariadbd; then
+      mkdir -p "$own"
+      chown mysql:mysql "$own"
+      rm -f "$own/mariadbd.pid"
       if [[ ! -d $OWN_DB_DIR/mysql ]]; then
         mkdir -p "$OWN_DB_DIR"
         chown mysql:mysql "$OWN_DB_DIR"
@@ -148,11 +153,12 @@ start_mariadb() {
       chown mysql:mysql "$LOG/mariadb.log"
       # our own data directory, socket, pid file and port: it cannot collide with another server
       setsid /usr/sbin/mariadbd --no-defaults --user=mysql --datadir="$OWN_DB_DIR" \
-        --bind-address=127.0.0.1 --port="$OWN_DB_PORT" --socket="$RUN/mysqld.sock" \
-        --pid-file="$RUN/mariadb.pid" --log-error="$LOG/mariadb.log" \
+        --bind-address=127.0.0.1 --port="$OWN_DB_PORT" --socket="$own/mysqld.sock" \
+        --pid-file="$own/mariadbd.pid" --log-error="$LOG/mariadb.log" \
         --innodb-buffer-pool-size=256M --innodb-lock-wait-timeout=900 </dev/null >/dev/null 2>&1 &
       retry 60 "our mariadbd" "${sql_client[@]}" -e 'select 1'
-      retry 10 "our mariadbd pid file" test -s "$RUN/mariadb.pid"
+      retry 10 "our mariadbd pid file" test -s "$own/mariadbd.pid"
+      cp "$own/mariadbd.pid" "$RUN/mariadb.pid"
     fi
     say "mariadb: our own server on 127.0.0.1:$OWN_DB_PORT (pid $(<"$RUN/mariadb.pid"))"
   fi
@@ -306,6 +312,7 @@ start_slurmctld_and_slurmd() {
     retry 60 "slurmd registration" bash -c "t=\$(scontrol show node localhost | grep -o 'SlurmdStartTime=[^ ]*' | cut -d= -f2)
       [[ \$t != None ]] && (( \$(date -d \"\$t\" +%s) >= $started ))"
   fi
+  # shellcheck disable=SC2016 # the inner shell expands it
   retry 60 "node localhost to be usable" bash -c '[[ $(sinfo -h -n localhost -o %T | head -1) =~ ^(idle|mixed|allocated)$ ]]'
   say "slurmd up (pid $(<"$RUN/slurmd.pid")), node $(sinfo -h -n localhost -o %T | head -1)"
 }

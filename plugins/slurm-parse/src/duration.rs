@@ -89,10 +89,7 @@ mod tests {
     use super::*;
 
     fn ms(text: &str) -> i64 {
-        parse_duration(text)
-            .expect("valid duration")
-            .millis()
-            .expect("finite")
+        parse_duration(text).expect("valid duration").millis().expect("finite")
     }
 
     #[test]
@@ -118,8 +115,21 @@ mod tests {
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         for text in [
-            "x", "1:2:3:4", "-01:00:00", "1-", "00:61", "00:00:60", "1-24:00:00", "5", "1.5",
-            "00:00.", "00:00.x", "99999999999999-00:00:00", "1-00:00", ":", "٣:00",
+            "x",
+            "1:2:3:4",
+            "-01:00:00",
+            "1-",
+            "00:61",
+            "00:00:60",
+            "1-24:00:00",
+            "5",
+            "1.5",
+            "00:00.",
+            "00:00.x",
+            "99999999999999-00:00:00",
+            "1-00:00",
+            ":",
+            "٣:00",
         ] {
             assert!(parse_duration(text).is_err(), "{text:?} must be refused");
         }

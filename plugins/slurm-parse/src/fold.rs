@@ -123,12 +123,21 @@ mod tests {
     #[test]
     fn cpu_time_prefers_steps_then_the_job() {
         let steps = [
-            StepUsage { total_cpu_ms: Some(45), ..StepUsage::default() },
-            StepUsage { cpu_time_raw_s: Some(2), ..StepUsage::default() },
+            StepUsage {
+                total_cpu_ms: Some(45),
+                ..StepUsage::default()
+            },
+            StepUsage {
+                cpu_time_raw_s: Some(2),
+                ..StepUsage::default()
+            },
             StepUsage::default(),
         ];
         assert_eq!(fold(job(Some(7), None), &steps).cpu_used_ms, Some(2045));
-        let idle = [StepUsage { total_cpu_ms: Some(0), ..StepUsage::default() }];
+        let idle = [StepUsage {
+            total_cpu_ms: Some(0),
+            ..StepUsage::default()
+        }];
         assert_eq!(fold(job(Some(7), None), &idle).cpu_used_ms, Some(7));
         assert_eq!(fold(job(None, None), &idle).cpu_used_ms, Some(0));
         assert_eq!(fold(job(Some(3), None), &[]).cpu_used_ms, Some(3));
@@ -138,9 +147,21 @@ mod tests {
     #[test]
     fn memory_is_summed_in_byte_seconds_and_converted_once() {
         let steps = [
-            StepUsage { ave_rss_bytes: Some(1536), elapsed_s: Some(1), ..StepUsage::default() },
-            StepUsage { ave_rss_bytes: Some(512), elapsed_s: Some(1), ..StepUsage::default() },
-            StepUsage { ave_rss_bytes: None, elapsed_s: Some(100), ..StepUsage::default() },
+            StepUsage {
+                ave_rss_bytes: Some(1536),
+                elapsed_s: Some(1),
+                ..StepUsage::default()
+            },
+            StepUsage {
+                ave_rss_bytes: Some(512),
+                elapsed_s: Some(1),
+                ..StepUsage::default()
+            },
+            StepUsage {
+                ave_rss_bytes: None,
+                elapsed_s: Some(100),
+                ..StepUsage::default()
+            },
         ];
         assert_eq!(fold(job(None, None), &steps).mem_used_kib_s, Some(2));
         assert_eq!(fold(job(None, None), &steps[2..]).mem_used_kib_s, None);
@@ -149,8 +170,14 @@ mod tests {
     #[test]
     fn energy_prefers_the_job() {
         let steps = [
-            StepUsage { energy_j: Some(5), ..StepUsage::default() },
-            StepUsage { energy_j: Some(6), ..StepUsage::default() },
+            StepUsage {
+                energy_j: Some(5),
+                ..StepUsage::default()
+            },
+            StepUsage {
+                energy_j: Some(6),
+                ..StepUsage::default()
+            },
         ];
         assert_eq!(fold(job(None, Some(100)), &steps).energy_j, Some(100));
         assert_eq!(fold(job(None, None), &steps).energy_j, Some(11));

@@ -36,7 +36,10 @@ impl FetchRequest {
         let request: FetchRequest = serde_json::from_value(request.clone())
             .map_err(|err| format!("fetch wants {{\"from\": <unix ms>, \"to\": <unix ms>}}: {err}"))?;
         if request.from > request.to {
-            return Err(format!("fetch window is inverted: from {} > to {}", request.from, request.to));
+            return Err(format!(
+                "fetch window is inverted: from {} > to {}",
+                request.from, request.to
+            ));
         }
         Ok(request)
     }
@@ -49,7 +52,10 @@ mod tests {
 
     #[test]
     fn fetch_requests() {
-        assert_eq!(FetchRequest::from_json(&json!({"from": 1, "to": 2})), Ok(FetchRequest { from: 1, to: 2 }));
+        assert_eq!(
+            FetchRequest::from_json(&json!({"from": 1, "to": 2})),
+            Ok(FetchRequest { from: 1, to: 2 })
+        );
         assert!(FetchRequest::from_json(&json!({"from": 2, "to": 1})).is_err());
         assert!(FetchRequest::from_json(&json!({"from": "1", "to": 2})).is_err());
         assert!(FetchRequest::from_json(&json!({})).is_err());

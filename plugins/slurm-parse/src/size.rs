@@ -43,8 +43,7 @@ pub fn parse_bytes(text: &str, bare: BareUnit) -> Result<u128, String> {
         }
         _ => (text, bare.bytes()),
     };
-    let (numerator, denominator) =
-        decimal(number).ok_or_else(|| format!("not a size: {text:?}"))?;
+    let (numerator, denominator) = decimal(number).ok_or_else(|| format!("not a size: {text:?}"))?;
     Ok(round_div(numerator * unit, denominator))
 }
 
@@ -64,8 +63,7 @@ pub fn parse_joules(text: &str) -> Result<i64, String> {
         Some('G') => (&text[..text.len() - 1], 1_000_000_000),
         _ => (text, 1),
     };
-    let (numerator, denominator) =
-        decimal(number).ok_or_else(|| format!("not an energy amount: {text:?}"))?;
+    let (numerator, denominator) = decimal(number).ok_or_else(|| format!("not an energy amount: {text:?}"))?;
     to_i64(round_div(numerator * unit, denominator), text)
 }
 
@@ -125,7 +123,18 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for text in ["", "M", "-1M", "1.2.3G", "1,5G", "12Q", "1.", ".5", "1e3", "99999999999999999999K"] {
+        for text in [
+            "",
+            "M",
+            "-1M",
+            "1.2.3G",
+            "1,5G",
+            "12Q",
+            "1.",
+            ".5",
+            "1e3",
+            "99999999999999999999K",
+        ] {
             assert!(parse_bytes(text, BareUnit::Bytes).is_err(), "{text:?} must be refused");
         }
         assert!(parse_mib("99999999999999999P").is_err());

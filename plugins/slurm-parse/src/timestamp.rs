@@ -58,7 +58,13 @@ pub fn parse_local(text: &str, offset: UtcOffset) -> Result<Option<i64>, String>
     }
     let bad = || format!("not a sacct time (expected like 2026-11-21T23:45:43): {text:?}");
     let bytes = text.as_bytes();
-    if bytes.len() != 19 || bytes[4] != b'-' || bytes[7] != b'-' || bytes[10] != b'T' || bytes[13] != b':' || bytes[16] != b':' {
+    if bytes.len() != 19
+        || bytes[4] != b'-'
+        || bytes[7] != b'-'
+        || bytes[10] != b'T'
+        || bytes[13] != b':'
+        || bytes[16] != b':'
+    {
         return Err(bad());
     }
     let field = |from: usize, to: usize| {
@@ -66,9 +72,23 @@ pub fn parse_local(text: &str, offset: UtcOffset) -> Result<Option<i64>, String>
             .filter(|part| part.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|part| part.parse::<i64>().ok())
     };
-    let (year, month, day) = (field(0, 4).ok_or_else(bad)?, field(5, 7).ok_or_else(bad)?, field(8, 10).ok_or_else(bad)?);
-    let (hour, minute, second) = (field(11, 13).ok_or_else(bad)?, field(14, 16).ok_or_else(bad)?, field(17, 19).ok_or_else(bad)?);
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+    let (year, month, day) = (
+        field(0, 4).ok_or_else(bad)?,
+        field(5, 7).ok_or_else(bad)?,
+        field(8, 10).ok_or_else(bad)?,
+    );
+    let (hour, minute, second) = (
+        field(11, 13).ok_or_else(bad)?,
+        field(14, 16).ok_or_else(bad)?,
+        field(17, 19).ok_or_else(bad)?,
+    );
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return Err(bad());
     }
     let local_s = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
@@ -131,13 +151,19 @@ mod tests {
     #[test]
     fn sacct_times_with_offsets() {
         // 2026-11-21T23:45:43Z, checked against `date -u -d @1795304743`
-        assert_eq!(parse_local("2026-11-21T23:45:43", UtcOffset::UTC), Ok(Some(1_795_304_743_000)));
+        assert_eq!(
+            parse_local("2026-11-21T23:45:43", UtcOffset::UTC),
+            Ok(Some(1_795_304_743_000))
+        );
         let bangkok = UtcOffset::parse("+07:00").expect("valid");
         assert_eq!(parse_local("2026-11-22T06:45:43", bangkok), Ok(Some(1_795_304_743_000)));
         let west = UtcOffset::parse("-0330").expect("valid");
         assert_eq!(west.seconds(), -12_600);
         assert_eq!(parse_local("1970-01-01T00:00:00", UtcOffset::UTC), Ok(Some(0)));
-        assert_eq!(parse_local("2024-02-29T12:00:00", UtcOffset::UTC), Ok(Some(1_709_208_000_000)));
+        assert_eq!(
+            parse_local("2024-02-29T12:00:00", UtcOffset::UTC),
+            Ok(Some(1_709_208_000_000))
+        );
         assert_eq!(parse_local("Unknown", UtcOffset::UTC), Ok(None));
         assert_eq!(parse_local("None", UtcOffset::UTC), Ok(None));
         assert_eq!(parse_local("", UtcOffset::UTC), Ok(None));
@@ -155,7 +181,15 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for text in ["2026-11-21 23:45:43", "2026-13-01T00:00:00", "2026-02-30T00:00:00", "2026-11-21T24:00:00", "2026-11-21T23:45", "x", "2026-11-21T23:45:4é"] {
+        for text in [
+            "2026-11-21 23:45:43",
+            "2026-13-01T00:00:00",
+            "2026-02-30T00:00:00",
+            "2026-11-21T24:00:00",
+            "2026-11-21T23:45",
+            "x",
+            "2026-11-21T23:45:4é",
+        ] {
             assert!(parse_local(text, UtcOffset::UTC).is_err(), "{text:?} must be refused");
         }
         for text in ["", "07:00", "+7:00", "+19:00", "+07:60", "UTC", "+0700x"] {

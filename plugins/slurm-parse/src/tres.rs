@@ -108,8 +108,7 @@ mod tests {
 
     #[test]
     fn sacct_strings() {
-        let tres = Tres::parse("billing=5,cpu=1,gres/gpu:fake=1,gres/gpu=1,mem=1G,node=1")
-            .expect("valid TRES");
+        let tres = Tres::parse("billing=5,cpu=1,gres/gpu:fake=1,gres/gpu=1,mem=1G,node=1").expect("valid TRES");
         assert_eq!(tres.count("cpu"), Ok(Some(1)));
         assert_eq!(tres.count("billing"), Ok(Some(5)));
         assert_eq!(tres.mem_mib(), Ok(Some(1024)));
@@ -142,7 +141,8 @@ mod tests {
         assert_eq!(tres.mem_mib(), Ok(Some(1024)));
         assert_eq!(tres.gpus(), Ok(Some(1)));
         assert_eq!(tres.get("energy"), None);
-        let v45 = json!([{"type": "energy", "name": "", "id": 3, "count": -2}, {"type": "cpu", "name": "", "count": 1}]);
+        let v45 =
+            json!([{"type": "energy", "name": "", "id": 3, "count": -2}, {"type": "cpu", "name": "", "count": 1}]);
         let tres = Tres::from_json(&v45);
         assert_eq!(tres.get("energy"), None);
         assert_eq!(tres.count("cpu"), Ok(Some(1)));

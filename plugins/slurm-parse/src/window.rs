@@ -77,6 +77,9 @@ mod tests {
         assert_eq!(split(5, 5, 4), vec![]);
         assert_eq!(split(9, 5, 4), vec![]);
         assert_eq!(split(0, 10, 0), vec![(0, 10)]);
-        assert_eq!(split(i64::MAX - 3, i64::MAX, 2), vec![(i64::MAX - 3, i64::MAX - 1), (i64::MAX - 1, i64::MAX)]);
+        assert_eq!(
+            split(i64::MAX - 3, i64::MAX, 2),
+            vec![(i64::MAX - 3, i64::MAX - 1), (i64::MAX - 1, i64::MAX)]
+        );
     }
 }

@@ -51,6 +51,10 @@ impl Settings {
             "bytes" | "b" => BareUnit::Bytes,
             other => return Err(bad(format!("ave_rss_unit must be \"KiB\" or \"bytes\", not {other:?}"))),
         };
-        Ok(Checked { path: settings.path, offset, ave_rss_bare })
+        Ok(Checked {
+            path: settings.path,
+            offset,
+            ave_rss_bare,
+        })
     }
 }

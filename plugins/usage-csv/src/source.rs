@@ -21,7 +21,10 @@ impl Plugin for CsvSource {
     }
 
     fn create(config: Value, host: Host) -> Result<Self, PluginError> {
-        Ok(CsvSource { host, settings: Settings::from_config(config)? })
+        Ok(CsvSource {
+            host,
+            settings: Settings::from_config(config)?,
+        })
     }
 
     fn call(&mut self, method: &str, request: Value) -> Result<Value, PluginError> {
@@ -40,7 +43,10 @@ impl CsvSource {
     /// Reads and parses the whole file.
     fn read(&self) -> Result<FetchOutput, PluginError> {
         let text = self.host.read_file(&self.settings.path)?;
-        let options = SacctOptions { utc_offset: self.settings.offset, ave_rss_bare: self.settings.ave_rss_bare };
+        let options = SacctOptions {
+            utc_offset: self.settings.offset,
+            ave_rss_bare: self.settings.ave_rss_bare,
+        };
         parse_sacct(&text, Layout::HeaderLine, &options)
             .map_err(|why| PluginError::bad_request(format!("{}: {why}", self.settings.path)))
     }
@@ -58,7 +64,11 @@ impl CsvSource {
                 ),
                 api_version: None,
             },
-            Err(err) => ProbeAnswer { ok: false, detail: err.to_string(), api_version: None },
+            Err(err) => ProbeAnswer {
+                ok: false,
+                detail: err.to_string(),
+                api_version: None,
+            },
         }
     }
 

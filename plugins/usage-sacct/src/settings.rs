@@ -39,7 +39,8 @@ impl Settings {
         let settings: Settings = if config.is_null() {
             Settings::default()
         } else {
-            serde_json::from_value(config).map_err(|err| PluginError::bad_request(format!("usage-sacct settings: {err}")))?
+            serde_json::from_value(config)
+                .map_err(|err| PluginError::bad_request(format!("usage-sacct settings: {err}")))?
         };
         if settings.sacct.trim().is_empty() {
             return Err(PluginError::bad_request("usage-sacct settings: `sacct` is empty"));

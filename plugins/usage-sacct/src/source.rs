@@ -51,16 +51,10 @@ impl SacctSource {
     fn window_args(&self, from_ms: i64, to_ms: i64) -> Vec<String> {
         let from_s = from_ms.div_euclid(1000);
         let to_s = to_ms.div_euclid(1000) + i64::from(to_ms.rem_euclid(1000) != 0);
-        let mut args: Vec<String> = [
-            "--parsable2",
-            "--noheader",
-            "--noconvert",
-            "--allusers",
-            "--starttime",
-        ]
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+        let mut args: Vec<String> = ["--parsable2", "--noheader", "--noconvert", "--allusers", "--starttime"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         args.push(format_local(from_s, self.offset));
         args.push("--endtime".to_owned());
         args.push(format_local(to_s, self.offset));
@@ -72,14 +66,22 @@ impl SacctSource {
 
     /// `sacct --version` plus an empty query (a second in 2000) that needs slurmdbd.
     fn probe(&self) -> ProbeAnswer {
-        let fail = |detail: String| ProbeAnswer { ok: false, detail, api_version: None };
+        let fail = |detail: String| ProbeAnswer {
+            ok: false,
+            detail,
+            api_version: None,
+        };
         let version = match self.run(vec!["--version".to_owned()]) {
             Ok(out) if out.success() => out.stdout.trim().to_owned(),
             Ok(out) => return fail(format!("`{} --version` failed: {}", self.settings.sacct, failure(&out))),
             Err(err) => return fail(format!("cannot run {}: {err}", self.settings.sacct)),
         };
         match self.run(self.window_args(946_684_800_000, 946_684_801_000)) {
-            Ok(out) if out.success() => ProbeAnswer { ok: true, detail: format!("{version}; slurmdbd answers"), api_version: None },
+            Ok(out) if out.success() => ProbeAnswer {
+                ok: true,
+                detail: format!("{version}; slurmdbd answers"),
+                api_version: None,
+            },
             Ok(out) => fail(format!("{version}, but a query failed: {}", failure(&out))),
             Err(err) => fail(format!("{version}, but a query could not run: {err}")),
         }
@@ -94,18 +96,30 @@ impl SacctSource {
         if !out.success() {
             return Err(PluginError::other(format!("sacct failed: {}", failure(&out))));
         }
-        let options = SacctOptions { utc_offset: self.offset, ave_rss_bare: BareUnit::Bytes };
-        let mut output = parse_sacct(&out.stdout, Layout::Columns(&FORMAT_FIELDS), &options).map_err(PluginError::other)?;
+        let options = SacctOptions {
+            utc_offset: self.offset,
+            ave_rss_bare: BareUnit::Bytes,
+        };
+        let mut output =
+            parse_sacct(&out.stdout, Layout::Columns(&FORMAT_FIELDS), &options).map_err(PluginError::other)?;
         output.jobs.retain(|record| in_window(record, window.from, window.to));
         // sacct also warns on stderr (e.g. about a cluster it cannot reach) with status 0
-        output.warnings.extend(out.stderr.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| format!("sacct: {l}")));
+        output.warnings.extend(
+            out.stderr
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(|l| format!("sacct: {l}")),
+        );
         Ok(output)
     }
 }
 
 /// Why a run failed: its status and the first lines of stderr.
 fn failure(out: &RunOutput) -> String {
-    let status = out.status.map_or_else(|| "killed by a signal".to_owned(), |code| format!("exit status {code}"));
+    let status = out
+        .status
+        .map_or_else(|| "killed by a signal".to_owned(), |code| format!("exit status {code}"));
     let stderr: Vec<&str> = out.stderr.lines().take(3).collect();
     if stderr.is_empty() {
         status

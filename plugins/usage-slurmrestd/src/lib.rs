@@ -7,6 +7,7 @@
 //! Windows are fetched in pieces of `window_hours`, without a user filter (22.05 has none),
 //! and filtered on end time here, since Slurm's windows mean "existed during".
 
+mod jwt;
 mod settings;
 mod source;
 

@@ -15,7 +15,8 @@ pub struct Settings {
     /// `"auto"` (try v0.0.45 down to v0.0.38, keep the first the server serves) or one version
     /// such as `"v0.0.40"`.
     pub api_version: String,
-    /// Sent as `X-SLURM-USER-NAME` when set (the JWT's own user is used otherwise).
+    /// Sent as `X-SLURM-USER-NAME`; when `None`, the user named inside the JWT (its `sun`
+    /// claim) is sent, since slurmrestd 22.05 refuses a token without the header.
     pub user_name: Option<String>,
     /// The name of the host secret holding the JWT (`scontrol token`), sent as
     /// `X-SLURM-USER-TOKEN`; read on every request, so the operator can rotate it.
@@ -61,7 +62,10 @@ impl Settings {
         let has_scheme = settings.url.starts_with("http://") || settings.url.starts_with("https://");
         let rest = settings.url.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
         if !has_scheme || rest.is_empty() || rest.contains(['/', '?', '#']) {
-            return Err(bad(format!("url must be like http://host:port, not {:?}", settings.url)));
+            return Err(bad(format!(
+                "url must be like http://host:port, not {:?}",
+                settings.url
+            )));
         }
         if settings.token_secret.trim().is_empty() {
             return Err(bad("token_secret is empty".to_owned()));
@@ -73,7 +77,9 @@ impl Settings {
         let choice = if settings.api_version.eq_ignore_ascii_case("auto") {
             VersionChoice::Auto
         } else {
-            VersionChoice::Fixed(ApiVersion::parse(&settings.api_version).map_err(|why| bad(format!("api_version: {why}")))?)
+            VersionChoice::Fixed(
+                ApiVersion::parse(&settings.api_version).map_err(|why| bad(format!("api_version: {why}")))?,
+            )
         };
         Ok((settings, choice))
     }

@@ -8,6 +8,7 @@ use hpcb_plugin_slurm_parse::rest::{jobs_path, parse_jobs_response, probe_path, 
 use hpcb_plugin_slurm_parse::window::{in_window, split};
 use hpcb_plugin_slurm_parse::FetchOutput;
 
+use crate::jwt::user_of;
 use crate::settings::{Settings, VersionChoice};
 
 /// One configured slurmrestd source.
@@ -27,7 +28,12 @@ impl Plugin for RestSource {
 
     fn create(config: Value, host: Host) -> Result<Self, PluginError> {
         let (settings, choice) = Settings::from_config(config)?;
-        Ok(RestSource { host, settings, choice, negotiated: None })
+        Ok(RestSource {
+            host,
+            settings,
+            choice,
+            negotiated: None,
+        })
     }
 
     fn call(&mut self, method: &str, request: Value) -> Result<Value, PluginError> {
@@ -55,10 +61,11 @@ impl RestSource {
         let token = self.host.secret(&self.settings.token_secret).map_err(Refusal::Failed)?;
         let mut request = HttpRequest::get(format!("{}{path}", self.settings.url))
             .header("accept", "application/json")
-            .header("x-slurm-user-token", token)
+            .header("x-slurm-user-token", token.clone())
             .timeout_ms(self.settings.timeout_ms);
-        if let Some(user) = &self.settings.user_name {
-            request = request.header("x-slurm-user-name", user.clone());
+        let user = self.settings.user_name.clone().or_else(|| user_of(&token));
+        if let Some(user) = user {
+            request = request.header("x-slurm-user-name", user);
         }
         let response = self.host.http(&request).map_err(Refusal::Failed)?;
         let body = response.text().map_err(Refusal::Failed)?;
@@ -75,7 +82,10 @@ impl RestSource {
         for version in ApiVersion::newest_first() {
             match self.get_jobs(&probe_path(version)) {
                 Ok(_) => {
-                    self.host.log(LogLevel::Info, &format!("slurmrestd at {} serves {version}", self.settings.url));
+                    self.host.log(
+                        LogLevel::Info,
+                        &format!("slurmrestd at {} serves {version}", self.settings.url),
+                    );
                     self.negotiated = Some(version);
                     return Ok(version);
                 }
@@ -99,7 +109,11 @@ impl RestSource {
 
     /// Checks the server, the version and the token with one empty query per version tried.
     fn probe(&mut self) -> ProbeAnswer {
-        let fail = |err: PluginError| ProbeAnswer { ok: false, detail: err.to_string(), api_version: None };
+        let fail = |err: PluginError| ProbeAnswer {
+            ok: false,
+            detail: err.to_string(),
+            api_version: None,
+        };
         let version = match self.choice {
             VersionChoice::Auto => {
                 self.negotiated = None;
@@ -111,15 +125,25 @@ impl RestSource {
             VersionChoice::Fixed(version) => match self.get_jobs(&probe_path(version)) {
                 Ok(_) => version,
                 Err(Refusal::NotServed) => {
-                    return fail(PluginError::other(format!("slurmrestd at {} does not serve {version}", self.settings.url)))
+                    return fail(PluginError::other(format!(
+                        "slurmrestd at {} does not serve {version}",
+                        self.settings.url
+                    )))
                 }
                 Err(Refusal::Failed(err)) => return fail(err),
             },
         };
-        let how = if self.choice == VersionChoice::Auto { "the newest supported version it serves" } else { "as configured" };
+        let how = if self.choice == VersionChoice::Auto {
+            "the newest supported version it serves"
+        } else {
+            "as configured"
+        };
         ProbeAnswer {
             ok: true,
-            detail: format!("slurmrestd at {} answers /slurmdb/{version}/jobs ({how}); token accepted", self.settings.url),
+            detail: format!(
+                "slurmrestd at {} answers /slurmdb/{version}/jobs ({how}); token accepted",
+                self.settings.url
+            ),
             api_version: Some(version.to_string()),
         }
     }

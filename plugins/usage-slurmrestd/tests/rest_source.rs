@@ -7,7 +7,10 @@ use hpcb_plugin_sdk::{json, Host, Plugin, PluginError, Value};
 use hpcb_plugin_usage_slurmrestd::RestSource;
 
 fn fixture(relative: &str) -> String {
-    let path = format!("{}/../slurm-parse/tests/fixtures/{relative}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../slurm-parse/tests/fixtures/{relative}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(path).expect("fixture")
 }
 
@@ -22,7 +25,12 @@ struct FakeRestd {
 
 impl FakeRestd {
     fn new(serves: &[&'static str], answer: fn(&str, bool) -> (u16, String)) -> Arc<FakeRestd> {
-        Arc::new(FakeRestd { serves: serves.to_vec(), answer, requests: Mutex::new(Vec::new()), token: Some("jwt-123") })
+        Arc::new(FakeRestd {
+            serves: serves.to_vec(),
+            answer,
+            requests: Mutex::new(Vec::new()),
+            token: Some("jwt-123"),
+        })
     }
 
     fn host(self: &Arc<FakeRestd>) -> Host {
@@ -39,7 +47,9 @@ impl FakeRestd {
                 let path = url.strip_prefix("http://127.0.0.1:6820").expect("configured url");
                 let version = path.split('/').nth(2).unwrap_or_default();
                 if !fake.serves.contains(&version) {
-                    return Ok(json!({"status": 404, "headers": {"content-type": "text/plain"}, "body": "Unable find requested URL. Please view /openapi/v3 for API reference."}));
+                    return Ok(
+                        json!({"status": 404, "headers": {"content-type": "text/plain"}, "body": "Unable find requested URL. Please view /openapi/v3 for API reference."}),
+                    );
                 }
                 let (status, body) = (fake.answer)(version, path.contains("start_time=2000-01-01"));
                 Ok(json!({"status": status, "headers": {"content-type": "application/json"}, "body": body}))
@@ -49,14 +59,22 @@ impl FakeRestd {
     }
 
     fn urls(&self) -> Vec<String> {
-        self.requests.lock().expect("lock").iter().map(|r| r["url"].as_str().unwrap_or_default().to_owned()).collect()
+        self.requests
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|r| r["url"].as_str().unwrap_or_default().to_owned())
+            .collect()
     }
 }
 
 /// The captured answers of each version: empty for the probe, the 11-job window otherwise.
 fn captured(version: &str, probe: bool) -> (u16, String) {
     let kind = if probe { "nothing-found" } else { "window" };
-    (200, fixture(&format!("{version}/rest-slurmdb-{version}-jobs.{kind}.json")))
+    (
+        200,
+        fixture(&format!("{version}/rest-slurmdb-{version}-jobs.{kind}.json")),
+    )
 }
 
 // the captured window: jobs submitted 2026-11-22T00:31:38Z, ended by 00:33:08Z
@@ -64,7 +82,12 @@ const FROM: i64 = 1_795_307_460_000;
 const TO: i64 = 1_795_307_610_000;
 
 fn job_ids(answer: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = answer["jobs"].as_array().expect("jobs").iter().filter_map(|j| j["job_id"].as_str().map(str::to_owned)).collect();
+    let mut ids: Vec<String> = answer["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .filter_map(|j| j["job_id"].as_str().map(str::to_owned))
+        .collect();
     ids.sort();
     ids
 }
@@ -80,18 +103,30 @@ fn negotiates_the_newest_served_version_and_fetches_with_it() {
     let urls = fake.urls();
     assert_eq!(urls.len(), 3, "v0.0.45, v0.0.44 (404), v0.0.43: {urls:?}");
     assert!(urls[0].contains("/slurmdb/v0.0.45/jobs?start_time=2000-01-01T00%3A00%3A00"));
-    let first = &fake.requests.lock().expect("lock")[0];
+    let first = fake.requests.lock().expect("lock")[0].clone();
     assert_eq!(first["method"], "GET");
     assert_eq!(first["headers"]["x-slurm-user-token"], "jwt-123");
     assert_eq!(first["headers"]["x-slurm-user-name"], "hpcbill");
     assert_eq!(first["timeout_ms"], 60000);
 
     let answer = plugin.call("fetch", json!({"from": FROM, "to": TO})).expect("fetch");
-    assert_eq!(job_ids(&answer), ["1", "10", "2", "3", "4", "5_1", "5_2", "5_3", "6", "7", "8"]);
+    assert_eq!(
+        job_ids(&answer),
+        ["1", "10", "2", "3", "4", "5_1", "5_2", "5_3", "6", "7", "8"]
+    );
     assert_eq!(answer["warnings"], json!([]));
     // v0.0.42+ take exact epoch seconds
-    assert!(fake.urls()[3].ends_with("/slurmdb/v0.0.43/jobs?start_time=1795307460&end_time=1795307610"), "{:?}", fake.urls());
-    let six = answer["jobs"].as_array().expect("jobs").iter().find(|j| j["job_id"] == "6").expect("job 6");
+    assert!(
+        fake.urls()[3].ends_with("/slurmdb/v0.0.43/jobs?start_time=1795307460&end_time=1795307610"),
+        "{:?}",
+        fake.urls()
+    );
+    let six = answer["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .find(|j| j["job_id"] == "6")
+        .expect("job 6");
     assert_eq!(six["cpu_used_ms"], 51);
     assert_eq!(six["mem_used_kib_s"], (10_440_704 * 2 + 1_703_936 * 2) / 1024);
 }
@@ -114,7 +149,11 @@ fn every_release_gives_the_same_records() {
         let mut plugin = RestSource::create(Value::Null, fake.host()).expect("valid settings");
         let answer = plugin.call("fetch", json!({"from": FROM, "to": TO})).expect("fetch");
         let newest = serves.last().copied().unwrap_or_default();
-        assert!(fake.urls().last().is_some_and(|u| u.contains(newest)), "{serves:?} used {:?}", fake.urls());
+        assert!(
+            fake.urls().last().is_some_and(|u| u.contains(newest)),
+            "{serves:?} used {:?}",
+            fake.urls()
+        );
         let mut jobs = answer["jobs"].as_array().expect("jobs").clone();
         jobs.sort_by_key(|j| j["job_id"].as_str().unwrap_or_default().to_owned());
         match &first {
@@ -128,18 +167,26 @@ fn every_release_gives_the_same_records() {
 fn old_versions_get_a_widened_wall_clock_window_and_exact_filtering() {
     let fake = FakeRestd::new(&["v0.0.38"], captured);
     let mut plugin = RestSource::create(json!({"api_version": "v0.0.38"}), fake.host()).expect("valid settings");
-    // only 00:32:00 .. 00:32:40Z: jobs that ended then (1 at :41 is out; 4 and 3 at :50 are out)
-    let answer = plugin.call("fetch", json!({"from": 1_795_307_520_000_i64, "to": 1_795_307_560_000_i64})).expect("fetch");
+    // only 00:32:00 .. 00:32:40Z: jobs 6 (end :32:00) and 7 (end :32:03); 5_3 ended at :31:57
+    let answer = plugin
+        .call(
+            "fetch",
+            json!({"from": 1_795_307_520_000_i64, "to": 1_795_307_560_000_i64}),
+        )
+        .expect("fetch");
     assert_eq!(fake.urls(), ["http://127.0.0.1:6820/slurmdb/v0.0.38/jobs?start_time=2026-11-21T10%3A32%3A00&end_time=2026-11-22T14%3A32%3A40"]);
-    assert_eq!(job_ids(&answer), ["7"]);
+    assert_eq!(job_ids(&answer), ["6", "7"]);
 }
 
 #[test]
 fn long_windows_are_fetched_in_pieces_and_merged() {
     let fake = FakeRestd::new(&["v0.0.45"], captured);
-    let mut plugin = RestSource::create(json!({"api_version": "v0.0.45", "window_hours": 24}), fake.host()).expect("valid settings");
+    let mut plugin =
+        RestSource::create(json!({"api_version": "v0.0.45", "window_hours": 24}), fake.host()).expect("valid settings");
     let day = 86_400_000;
-    let answer = plugin.call("fetch", json!({"from": FROM - 2 * day, "to": FROM + day / 2})).expect("fetch");
+    let answer = plugin
+        .call("fetch", json!({"from": FROM - 2 * day, "to": FROM + day / 2}))
+        .expect("fetch");
     // three requests, each answering the same 11 jobs: kept once each
     assert_eq!(fake.urls().len(), 3, "{:?}", fake.urls());
     assert_eq!(job_ids(&answer).len(), 11);
@@ -149,13 +196,24 @@ fn long_windows_are_fetched_in_pieces_and_merged() {
 fn a_bad_token_on_22_05_is_a_failure_not_an_empty_result() {
     // 22.05's slurmdbd answers a bad token with HTTP 200 and error 1007
     let fake = FakeRestd::new(&["v0.0.38"], |_, _| {
-        (200, r#"{"meta":{},"errors":[{"error_number":1007,"error":"Protocol authentication error"}],"jobs":[]}"#.to_owned())
+        (
+            200,
+            r#"{"meta":{},"errors":[{"error_number":1007,"error":"Protocol authentication error"}],"jobs":[]}"#
+                .to_owned(),
+        )
     });
     let mut plugin = RestSource::create(Value::Null, fake.host()).expect("valid settings");
     let probe = plugin.call("probe", json!({})).expect("probe");
     assert_eq!(probe["ok"], false);
-    assert!(probe["detail"].as_str().is_some_and(|d| d.contains("Protocol authentication error")), "{probe}");
-    let err = plugin.call("fetch", json!({"from": FROM, "to": TO})).expect_err("bad token");
+    assert!(
+        probe["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("Protocol authentication error")),
+        "{probe}"
+    );
+    let err = plugin
+        .call("fetch", json!({"from": FROM, "to": TO}))
+        .expect_err("bad token");
     assert!(err.message.contains("Protocol authentication error"), "{err}");
     // negotiation stopped at v0.0.38 and said why, instead of "no version served"
     assert!(!err.message.contains("serves none"), "{err}");
@@ -167,8 +225,13 @@ fn newer_releases_report_bad_tokens_with_502() {
         (502, r#"{"errors":[{"error_number":7000,"error":"Unable to connect to database","description":"Failed to open slurmdbd connection, authentication error"}],"warnings":[]}"#.to_owned())
     });
     let mut plugin = RestSource::create(Value::Null, fake.host()).expect("valid settings");
-    let err = plugin.call("fetch", json!({"from": FROM, "to": TO})).expect_err("bad token");
-    assert!(err.message.contains("HTTP 502") && err.message.contains("authentication error"), "{err}");
+    let err = plugin
+        .call("fetch", json!({"from": FROM, "to": TO}))
+        .expect_err("bad token");
+    assert!(
+        err.message.contains("HTTP 502") && err.message.contains("authentication error"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -177,12 +240,24 @@ fn no_supported_version_and_missing_secret_are_readable_failures() {
     let mut plugin = RestSource::create(Value::Null, fake.host()).expect("valid settings");
     let probe = plugin.call("probe", json!({})).expect("probe");
     assert_eq!(probe["ok"], false);
-    assert!(probe["detail"].as_str().is_some_and(|d| d.contains("serves none of v0.0.38..v0.0.45")), "{probe}");
+    assert!(
+        probe["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("serves none of v0.0.38..v0.0.45")),
+        "{probe}"
+    );
     assert_eq!(fake.urls().len(), 8);
 
-    let fake = Arc::new(FakeRestd { serves: vec!["v0.0.45"], answer: captured, requests: Mutex::new(Vec::new()), token: None });
+    let fake = Arc::new(FakeRestd {
+        serves: vec!["v0.0.45"],
+        answer: captured,
+        requests: Mutex::new(Vec::new()),
+        token: None,
+    });
     let mut plugin = RestSource::create(Value::Null, fake.host()).expect("valid settings");
-    let err = plugin.call("fetch", json!({"from": FROM, "to": TO})).expect_err("no token");
+    let err = plugin
+        .call("fetch", json!({"from": FROM, "to": TO}))
+        .expect_err("no token");
     assert!(err.is("denied"), "{err}");
     assert!(fake.urls().is_empty());
 }
@@ -193,8 +268,15 @@ fn a_fixed_version_the_server_lacks_is_reported() {
     let mut plugin = RestSource::create(json!({"api_version": "v0.0.41"}), fake.host()).expect("valid settings");
     let probe = plugin.call("probe", json!({})).expect("probe");
     assert_eq!(probe["ok"], false);
-    assert!(probe["detail"].as_str().is_some_and(|d| d.contains("does not serve v0.0.41")), "{probe}");
-    let err = plugin.call("fetch", json!({"from": FROM, "to": TO})).expect_err("not served");
+    assert!(
+        probe["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("does not serve v0.0.41")),
+        "{probe}"
+    );
+    let err = plugin
+        .call("fetch", json!({"from": FROM, "to": TO}))
+        .expect_err("not served");
     assert!(err.message.contains("does not serve v0.0.41"), "{err}");
 }
 
@@ -214,10 +296,19 @@ fn bad_settings_and_requests_are_refused() {
         let err = RestSource::create(config.clone(), fake.host()).err().expect("refused");
         assert!(err.is("bad_request"), "{config}: {err}");
     }
-    let mut plugin = RestSource::create(json!({"url": "http://127.0.0.1:6820/"}), fake.host()).expect("trailing slash is fine");
-    assert!(plugin.call("fetch", json!({"from": "yesterday"})).expect_err("bad request").is("bad_request"));
-    assert!(plugin.call("fetch_jobs", json!({})).expect_err("unknown").is("unknown_method"));
-    let empty = plugin.call("fetch", json!({"from": FROM, "to": FROM})).expect("empty window");
+    let mut plugin =
+        RestSource::create(json!({"url": "http://127.0.0.1:6820/"}), fake.host()).expect("trailing slash is fine");
+    assert!(plugin
+        .call("fetch", json!({"from": "yesterday"}))
+        .expect_err("bad request")
+        .is("bad_request"));
+    assert!(plugin
+        .call("fetch_jobs", json!({}))
+        .expect_err("unknown")
+        .is("unknown_method"));
+    let empty = plugin
+        .call("fetch", json!({"from": FROM, "to": FROM}))
+        .expect("empty window");
     assert_eq!(empty, json!({"jobs": [], "warnings": []}));
     assert!(fake.urls().is_empty(), "an empty window needs no request");
 }

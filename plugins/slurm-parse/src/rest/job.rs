@@ -113,7 +113,10 @@ fn read_step(step: &Value) -> StepUsage {
     let find = |pointer: &str, kind: &str| {
         step.pointer(pointer)
             .and_then(Value::as_array)
-            .and_then(|list| list.iter().find(|entry| entry.get("type").and_then(Value::as_str) == Some(kind)))
+            .and_then(|list| {
+                list.iter()
+                    .find(|entry| entry.get("type").and_then(Value::as_str) == Some(kind))
+            })
             .and_then(|entry| number(entry.get("count")))
             .filter(|count| *count >= 0)
     };

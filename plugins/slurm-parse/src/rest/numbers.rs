@@ -50,9 +50,18 @@ mod tests {
         assert_eq!(number(Some(&json!(5))), Some(5));
         assert_eq!(number(Some(&json!(null))), None);
         assert_eq!(number(None), None);
-        assert_eq!(number(Some(&json!({"set": true, "infinite": false, "number": 3}))), Some(3));
-        assert_eq!(number(Some(&json!({"set": false, "infinite": false, "number": 0}))), None);
-        assert_eq!(number(Some(&json!({"set": false, "infinite": true, "number": 0}))), None);
+        assert_eq!(
+            number(Some(&json!({"set": true, "infinite": false, "number": 3}))),
+            Some(3)
+        );
+        assert_eq!(
+            number(Some(&json!({"set": false, "infinite": false, "number": 0}))),
+            None
+        );
+        assert_eq!(
+            number(Some(&json!({"set": false, "infinite": true, "number": 0}))),
+            None
+        );
         assert_eq!(number(Some(&json!({"set": true, "infinite": true, "number": 9}))), None);
         assert_eq!(number(Some(&json!("5"))), None);
         assert_eq!(number(Some(&json!(1.5))), None);
@@ -61,7 +70,10 @@ mod tests {
         assert_eq!(text(Some(&json!(""))), None);
         assert_eq!(text(Some(&json!(null))), None);
         assert_eq!(text(Some(&json!("gpu"))), Some("gpu"));
-        assert_eq!(cpu_ms(Some(&json!({"seconds": 2, "microseconds": 530_448}))), Some(2_530));
+        assert_eq!(
+            cpu_ms(Some(&json!({"seconds": 2, "microseconds": 530_448}))),
+            Some(2_530)
+        );
         assert_eq!(cpu_ms(Some(&json!({"microseconds": 1}))), None);
     }
 }

@@ -103,7 +103,10 @@ mod tests {
         assert_eq!(all.first().map(String::as_str), Some("v0.0.45"));
         assert_eq!(all.last().map(String::as_str), Some("v0.0.38"));
         assert_eq!(all.len(), 8);
-        assert_eq!(ApiVersion::parse("v0.0.40").map(|v| v.to_string()), Ok("v0.0.40".into()));
+        assert_eq!(
+            ApiVersion::parse("v0.0.40").map(|v| v.to_string()),
+            Ok("v0.0.40".into())
+        );
         assert!(ApiVersion::parse("v0.0.37").is_err());
         assert!(ApiVersion::parse("v0.0.46").is_err());
         assert!(ApiVersion::parse("v1").is_err());

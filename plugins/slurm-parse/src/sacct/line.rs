@@ -26,7 +26,8 @@ pub(super) fn read_job(columns: &Columns, fields: &[&str], options: &SacctOption
     let end = time(columns.end, "End")?;
     let elapsed_s = elapsed_seconds(columns, fields)?.unwrap_or(0);
 
-    let tres = |column, name: &str| Tres::parse(get(column).unwrap_or_default()).map_err(|why| format!("{name}: {why}"));
+    let tres =
+        |column, name: &str| Tres::parse(get(column).unwrap_or_default()).map_err(|why| format!("{name}: {why}"));
     let alloc = tres(columns.alloc_tres, "AllocTRES")?;
     let req = tres(columns.req_tres, "ReqTRES")?;
 

@@ -136,7 +136,9 @@ pub fn parse_sacct(text: &str, layout: Layout<'_>, options: &SacctOptions) -> Re
                 index.insert(id.to_owned(), units.len());
                 units.push(Pending { job, steps: Vec::new() });
             }
-            Err(why) => out.warnings.push(format!("line {number}: job {id}: {why}; job skipped")),
+            Err(why) => out
+                .warnings
+                .push(format!("line {number}: job {id}: {why}; job skipped")),
         }
     }
 

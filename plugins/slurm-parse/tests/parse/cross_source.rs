@@ -10,7 +10,13 @@ use crate::support::{ids, plugin_columns, rest, sacct_with_header, sacct_without
 /// sources know it. Returns how many optional fields were compared.
 fn assert_agree(sacct: &Record, rest: &Record) -> usize {
     assert_eq!(
-        (&sacct.job_id, &sacct.user, &sacct.account, &sacct.partition, &sacct.state),
+        (
+            &sacct.job_id,
+            &sacct.user,
+            &sacct.account,
+            &sacct.partition,
+            &sacct.state
+        ),
         (&rest.job_id, &rest.user, &rest.account, &rest.partition, &rest.state)
     );
     assert_eq!(
@@ -91,16 +97,29 @@ fn other_22_05_documents_parse_cleanly() {
     assert!(chemistry.jobs.iter().all(|r| r.account.as_deref() == Some("chemistry")));
     // skip_steps drops the steps and with them the CPU and memory usage
     let skipped = rest("shared-22.05/rest-slurmdb-v0.0.38-jobs.window-skip_steps.json");
-    assert!(skipped.jobs.iter().all(|r| r.cpu_used_ms == Some(0) && r.mem_used_kib_s.is_none()));
+    assert!(skipped
+        .jobs
+        .iter()
+        .all(|r| r.cpu_used_ms == Some(0) && r.mem_used_kib_s.is_none()));
     // the v0.0.37 plugin of 22.05 (not supported, read for comparison) serves the same shapes,
     // but its `time.start` is the eligible time, not the start
     let v37 = rest("shared-22.05/rest-slurmdb-v0.0.37-jobs.window.json");
     let without_start = |output: &FetchOutput| {
-        sorted(output).into_iter().map(|record| Record { start: None, ..record }).collect::<Vec<_>>()
+        sorted(output)
+            .into_iter()
+            .map(|record| Record { start: None, ..record })
+            .collect::<Vec<_>>()
     };
     assert_eq!(without_start(&v37), without_start(&noparams));
     let mem_per_cpu = rest("shared-22.05/rest-slurmdb-v0.0.38-job-mem-per-cpu.json");
-    assert_eq!((mem_per_cpu.jobs[0].job_id.as_str(), mem_per_cpu.jobs[0].alloc_mem_mb, mem_per_cpu.jobs[0].alloc_cpus), ("12", 200, 2));
+    assert_eq!(
+        (
+            mem_per_cpu.jobs[0].job_id.as_str(),
+            mem_per_cpu.jobs[0].alloc_mem_mb,
+            mem_per_cpu.jobs[0].alloc_cpus
+        ),
+        ("12", 200, 2)
+    );
     for file in ["job-2", "job-6-multistep"] {
         let single = rest(&format!("shared-22.05/rest-slurmdb-v0.0.38-{file}.json"));
         assert_eq!(single.jobs.len(), 1, "{file}");

@@ -72,18 +72,26 @@ fn hand_checked_jobs() {
         assert!(output.jobs.iter().all(|r| r.job_id != "11" && r.job_id != "12"));
 
         let gpu = job(&output, "7");
-        assert_eq!((gpu.partition.as_deref(), gpu.alloc_gpus, gpu.alloc_mem_mb), (Some("gpu"), 1, 1024));
+        assert_eq!(
+            (gpu.partition.as_deref(), gpu.alloc_gpus, gpu.alloc_mem_mb),
+            (Some("gpu"), 1, 1024)
+        );
 
         assert_eq!(job(&output, "3").state, "FAILED");
         assert_eq!(job(&output, "4").state, "CANCELLED");
-        assert_eq!((job(&output, "8").state.as_str(), job(&output, "8").elapsed_s), ("TIMEOUT", 68));
+        assert_eq!(
+            (job(&output, "8").state.as_str(), job(&output, "8").elapsed_s),
+            ("TIMEOUT", 68)
+        );
     }
 }
 
 #[test]
 fn the_pending_job_has_no_start_end_or_usage() {
     for version in VERSIONS {
-        let output = rest(&format!("v0.0.{version}/rest-slurmdb-v0.0.{version}-job-9-pending.json"));
+        let output = rest(&format!(
+            "v0.0.{version}/rest-slurmdb-v0.0.{version}-job-9-pending.json"
+        ));
         let expected = Record {
             job_id: "9".into(),
             user: "alice".into(),
@@ -123,7 +131,9 @@ fn single_job_documents_match_the_window() {
 #[test]
 fn user_filtered_documents_hold_only_that_user() {
     for version in &VERSIONS[1..] {
-        let output = rest(&format!("v0.0.{version}/rest-slurmdb-v0.0.{version}-jobs.users-alice.json"));
+        let output = rest(&format!(
+            "v0.0.{version}/rest-slurmdb-v0.0.{version}-jobs.users-alice.json"
+        ));
         assert_eq!(ids(&output), ["1", "10", "2", "7"], "v0.0.{version}");
         assert!(output.jobs.iter().all(|r| r.user == "alice"));
     }
@@ -132,22 +142,59 @@ fn user_filtered_documents_hold_only_that_user() {
 #[test]
 fn nothing_found_is_an_empty_result_in_every_version() {
     for version in VERSIONS {
-        let output = rest(&format!("v0.0.{version}/rest-slurmdb-v0.0.{version}-jobs.nothing-found.json"));
-        assert!(output.jobs.is_empty() && output.warnings.is_empty(), "v0.0.{version}: {output:?}");
+        let output = rest(&format!(
+            "v0.0.{version}/rest-slurmdb-v0.0.{version}-jobs.nothing-found.json"
+        ));
+        assert!(
+            output.jobs.is_empty() && output.warnings.is_empty(),
+            "v0.0.{version}: {output:?}"
+        );
     }
 }
 
 #[test]
 fn error_documents_fail_with_the_server_text() {
     let cases = [
-        ("v0.0.38/rest-slurmdb-v0.0.38-jobs.users-alice-ERROR.json", 500, "Unknown Query field"),
-        ("v0.0.38/rest-slurmdb-v0.0.38-jobs.unknown-param-ERROR.json", 500, "Unknown Query field"),
-        ("v0.0.38/rest-slurmdb-v0.0.38-jobs.epoch-window-ERROR.json", 500, "Unable to parse time format"),
-        ("v0.0.39/rest-slurmdb-v0.0.39-jobs.epoch-window-ERROR.json", 422, "Unable to parse time format"),
-        ("v0.0.39/rest-slurmdb-v0.0.39-jobs.unknown-param-ERROR.json", 422, "unexpected Query field"),
-        ("v0.0.40/rest-slurmdb-v0.0.40-jobs.epoch-window-ERROR.json", 422, "Parsing of 1795307610"),
-        ("v0.0.41/rest-slurmdb-v0.0.41-jobs.epoch-window-ERROR.json", 422, "for timestamp failed"),
-        ("shared-22.05/rest-slurmdb-v0.0.38-jobs.users-param-ERROR.json", 500, "Unknown Query field"),
+        (
+            "v0.0.38/rest-slurmdb-v0.0.38-jobs.users-alice-ERROR.json",
+            500,
+            "Unknown Query field",
+        ),
+        (
+            "v0.0.38/rest-slurmdb-v0.0.38-jobs.unknown-param-ERROR.json",
+            500,
+            "Unknown Query field",
+        ),
+        (
+            "v0.0.38/rest-slurmdb-v0.0.38-jobs.epoch-window-ERROR.json",
+            500,
+            "Unable to parse time format",
+        ),
+        (
+            "v0.0.39/rest-slurmdb-v0.0.39-jobs.epoch-window-ERROR.json",
+            422,
+            "Unable to parse time format",
+        ),
+        (
+            "v0.0.39/rest-slurmdb-v0.0.39-jobs.unknown-param-ERROR.json",
+            422,
+            "unexpected Query field",
+        ),
+        (
+            "v0.0.40/rest-slurmdb-v0.0.40-jobs.epoch-window-ERROR.json",
+            422,
+            "Parsing of 1795307610",
+        ),
+        (
+            "v0.0.41/rest-slurmdb-v0.0.41-jobs.epoch-window-ERROR.json",
+            422,
+            "for timestamp failed",
+        ),
+        (
+            "shared-22.05/rest-slurmdb-v0.0.38-jobs.users-param-ERROR.json",
+            500,
+            "Unknown Query field",
+        ),
     ];
     for (file, status, text) in cases {
         match parse_jobs_response(status, &fixture(file)) {
@@ -169,8 +216,15 @@ fn jobs_recorded_by_a_26_05_cluster() {
     assert_eq!((running.state.as_str(), running.end), ("RUNNING", None));
     assert!(running.start.is_some());
     let pending = rest(&format!("{dir}/rest-slurmdb-v0.0.45-job-109-PENDING-resources.json"));
-    assert_eq!((pending.jobs[0].state.as_str(), pending.jobs[0].start), ("PENDING", None));
-    for (file, id) in [("job-101-cpuburn", "101"), ("job-105-multistep", "105"), ("job-109-mem-per-cpu", "109")] {
+    assert_eq!(
+        (pending.jobs[0].state.as_str(), pending.jobs[0].start),
+        ("PENDING", None)
+    );
+    for (file, id) in [
+        ("job-101-cpuburn", "101"),
+        ("job-105-multistep", "105"),
+        ("job-109-mem-per-cpu", "109"),
+    ] {
         let single = rest(&format!("{dir}/rest-slurmdb-v0.0.45-{file}.json"));
         assert_eq!(single.jobs, vec![job(&window, id).clone()], "{file}");
     }

@@ -9,7 +9,12 @@ use crate::support::{fixture, ids, job, plugin_columns, sacct_with_header, sacct
 /// The columns of a header-less 22.05 fixture, read off its header-carrying twin.
 fn columns_of(header_file: &str) -> Vec<String> {
     let text = fixture(header_file);
-    text.lines().next().unwrap_or_default().split('|').map(str::to_owned).collect()
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .split('|')
+        .map(str::to_owned)
+        .collect()
 }
 
 #[test]
@@ -50,7 +55,10 @@ fn full_22_05_capture_with_and_without_header() {
     assert_eq!(job(&with, "3").state, "FAILED");
     assert_eq!(job(&with, "2").cpu_used_ms, Some(2_530));
     let gpu = job(&with, "7");
-    assert_eq!((gpu.alloc_gpus, gpu.alloc_mem_mb, gpu.partition.as_deref()), (1, 1024, Some("gpu")));
+    assert_eq!(
+        (gpu.alloc_gpus, gpu.alloc_mem_mb, gpu.partition.as_deref()),
+        (1, 1024, Some("gpu"))
+    );
     assert_eq!(job(&with, "5_3").cpu_time_raw_s, Some(2));
     assert_eq!(job(&with, "8").elapsed_s, 71);
 }
@@ -61,16 +69,40 @@ fn brief_22_05_capture_reads_what_it_has() {
     assert!(with.warnings.is_empty(), "{:?}", with.warnings);
     let names = columns_of("shared-22.05/sacct-brief.header.psv");
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    assert_eq!(sacct_without_header("shared-22.05/sacct-brief.noheader.psv", &names), with);
+    assert_eq!(
+        sacct_without_header("shared-22.05/sacct-brief.noheader.psv", &names),
+        with
+    );
 
     let full = sacct_with_header("shared-22.05/sacct-full.header.psv", BareUnit::KiB);
     for brief in &with.jobs {
         let full = job(&full, &brief.job_id);
         // no Submit, Start, CPUTimeRAW, NodeList columns in the brief format
-        assert_eq!((brief.submit, brief.start, brief.cpu_time_raw_s, &brief.nodes), (None, None, None, &None));
         assert_eq!(
-            (&brief.user, &brief.state, brief.end, brief.elapsed_s, brief.alloc_cpus, brief.alloc_mem_mb, brief.alloc_gpus, brief.cpu_used_ms),
-            (&full.user, &full.state, full.end, full.elapsed_s, full.alloc_cpus, full.alloc_mem_mb, full.alloc_gpus, full.cpu_used_ms),
+            (brief.submit, brief.start, brief.cpu_time_raw_s, &brief.nodes),
+            (None, None, None, &None)
+        );
+        assert_eq!(
+            (
+                &brief.user,
+                &brief.state,
+                brief.end,
+                brief.elapsed_s,
+                brief.alloc_cpus,
+                brief.alloc_mem_mb,
+                brief.alloc_gpus,
+                brief.cpu_used_ms
+            ),
+            (
+                &full.user,
+                &full.state,
+                full.end,
+                full.elapsed_s,
+                full.alloc_cpus,
+                full.alloc_mem_mb,
+                full.alloc_gpus,
+                full.cpu_used_ms
+            ),
             "job {}",
             brief.job_id
         );
@@ -91,12 +123,21 @@ fn allocations_only_capture_has_no_step_cpu_time() {
 fn harness_capture_with_noconvert() {
     let output = sacct_without_header("live/sacct-noconvert.noheader.psv", &plugin_columns());
     assert!(output.warnings.is_empty(), "{:?}", output.warnings);
-    assert_eq!(ids(&output), ["1", "2", "3", "4", "5_1", "5_2", "5_3", "6", "7", "8", "9+0", "9+1"]);
+    assert_eq!(
+        ids(&output),
+        ["1", "2", "3", "4", "5_1", "5_2", "5_3", "6", "7", "8", "9+0", "9+1"]
+    );
 
     // dave's memhog: -n2 --mem-per-cpu=100M; its batch step held ~46 MiB for 4 s
     let memhog = job(&output, "8");
-    assert_eq!((memhog.user.as_str(), memhog.account.as_deref()), ("dave", Some("biology")));
-    assert_eq!((memhog.alloc_cpus, memhog.alloc_mem_mb, memhog.cpu_time_raw_s), (2, 200, Some(8)));
+    assert_eq!(
+        (memhog.user.as_str(), memhog.account.as_deref()),
+        ("dave", Some("biology"))
+    );
+    assert_eq!(
+        (memhog.alloc_cpus, memhog.alloc_mem_mb, memhog.cpu_time_raw_s),
+        (2, 200, Some(8))
+    );
     assert_eq!(memhog.cpu_used_ms, Some(134));
     assert_eq!(memhog.mem_used_kib_s, Some(48_619_520 * 4 / 1024));
     assert_eq!(memhog.energy_j, Some(0));
@@ -112,7 +153,15 @@ fn harness_capture_with_noconvert() {
     // the heterogeneous job could not start on one node: two pending components
     for (id, mem) in [("9+0", 50), ("9+1", 60)] {
         let component = job(&output, id);
-        assert_eq!((component.state.as_str(), component.start, component.end, component.nodes.as_deref()), ("PENDING", None, None, None));
+        assert_eq!(
+            (
+                component.state.as_str(),
+                component.start,
+                component.end,
+                component.nodes.as_deref()
+            ),
+            ("PENDING", None, None, None)
+        );
         assert_eq!((component.alloc_cpus, component.alloc_mem_mb), (1, mem));
     }
 }

@@ -10,7 +10,9 @@ use hpcb_plugin_slurm_parse::{FetchOutput, Record};
 
 /// The text of a fixture under `tests/fixtures/`.
 pub fn fixture(relative: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(relative);
     std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
@@ -21,14 +23,21 @@ pub fn rest(relative: &str) -> FetchOutput {
 
 /// A sacct fixture with a header line; bare AveRSS numbers read as `bare`.
 pub fn sacct_with_header(relative: &str, bare: BareUnit) -> FetchOutput {
-    let options = SacctOptions { utc_offset: UtcOffset::UTC, ave_rss_bare: bare };
+    let options = SacctOptions {
+        utc_offset: UtcOffset::UTC,
+        ave_rss_bare: bare,
+    };
     parse_sacct(&fixture(relative), Layout::HeaderLine, &options).unwrap_or_else(|err| panic!("{relative}: {err}"))
 }
 
 /// A `--noheader` sacct fixture with the given columns; AveRSS in bytes (`--noconvert`).
 pub fn sacct_without_header(relative: &str, columns: &[&str]) -> FetchOutput {
-    let options = SacctOptions { utc_offset: UtcOffset::UTC, ave_rss_bare: BareUnit::Bytes };
-    parse_sacct(&fixture(relative), Layout::Columns(columns), &options).unwrap_or_else(|err| panic!("{relative}: {err}"))
+    let options = SacctOptions {
+        utc_offset: UtcOffset::UTC,
+        ave_rss_bare: BareUnit::Bytes,
+    };
+    parse_sacct(&fixture(relative), Layout::Columns(columns), &options)
+        .unwrap_or_else(|err| panic!("{relative}: {err}"))
 }
 
 /// The `--format` columns the usage-sacct plugin asks for.

@@ -126,7 +126,14 @@ impl MigrationTrait for Migration {
             // Covers the monthly and daily summaries: an index-only scan in day order.
             (
                 "idx_jobs_day_totals",
-                vec![Jobs::EndDay, Jobs::Currency, Jobs::CpuMs, Jobs::GpuS, Jobs::MemKibS, Jobs::CostMinor],
+                vec![
+                    Jobs::EndDay,
+                    Jobs::Currency,
+                    Jobs::CpuMs,
+                    Jobs::GpuS,
+                    Jobs::MemKibS,
+                    Jobs::CostMinor,
+                ],
             ),
             ("idx_jobs_account", vec![Jobs::Account]),
         ] {

@@ -80,7 +80,10 @@ async fn services(url: &str, recs: Vec<UsageRecord>) -> Services {
     .await
     .expect("connect");
     Migrator::up(db.conn(), None).await.expect("migrate");
-    let auth = AuthSettings { jwt_secret: vec![1; 32], ..AuthSettings::default() };
+    let auth = AuthSettings {
+        jwt_secret: vec![1; 32],
+        ..AuthSettings::default()
+    };
     let config = ServicesConfig {
         auth,
         audit_key: vec![2; 32],

@@ -15,7 +15,9 @@ struct Cluster {
 }
 
 fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default()
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default()
 }
 
 fn cluster() -> Option<Cluster> {
@@ -46,7 +48,14 @@ fn cluster() -> Option<Cluster> {
 fn build_plugins() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = std::process::Command::new(cargo)
-        .args(["build", "-q", "-p", "hpcb-plugin-usage-sacct", "-p", "hpcb-plugin-usage-slurmrestd"])
+        .args([
+            "build",
+            "-q",
+            "-p",
+            "hpcb-plugin-usage-sacct",
+            "-p",
+            "hpcb-plugin-usage-slurmrestd",
+        ])
         .status()
         .expect("cargo");
     assert!(status.success());
@@ -63,8 +72,19 @@ async fn jobs_of(s: &Server, cluster: &str) -> JobFacts {
             json!({"c": cluster}),
         )
         .await;
-    let edges = r["data"]["usage"]["edges"].as_array().unwrap_or_else(|| panic!("{r}")).clone();
-    edges.into_iter().map(|e| (e["node"]["jobKey"].as_str().unwrap_or_default().to_owned(), e["node"].clone())).collect()
+    let edges = r["data"]["usage"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .clone();
+    edges
+        .into_iter()
+        .map(|e| {
+            (
+                e["node"]["jobKey"].as_str().unwrap_or_default().to_owned(),
+                e["node"].clone(),
+            )
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,7 +93,11 @@ async fn sacct_and_slurmrestd_deliver_the_same_jobs_and_hours() {
     build_plugins();
     let db = TestDb::new(Backend::Sqlite).await;
     let config = db.dir.join("slurm.toml");
-    let host = c.rest_url.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let host = c
+        .rest_url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
     std::fs::write(
         &config,
         format!(
@@ -105,7 +129,14 @@ allow_programs = ["sacct"]
     )
     .expect("config");
     let config = config.display().to_string();
-    let s = Server::start_on(db, &[("HPC_BILLING_CONFIG", config.as_str()), ("HPC_BILLING_TEST_SLURM_TOKEN", c.token.as_str())]).await;
+    let s = Server::start_on(
+        db,
+        &[
+            ("HPC_BILLING_CONFIG", config.as_str()),
+            ("HPC_BILLING_TEST_SLURM_TOKEN", c.token.as_str()),
+        ],
+    )
+    .await;
     let admin = s.admin().await;
     for source in ["rest", "sacct"] {
         let r = admin
@@ -115,12 +146,19 @@ allow_programs = ["sacct"]
             )
             .await;
         assert!(r["errors"].is_null(), "{source}: {r}");
-        assert!(r["data"]["ingestUsage"]["inserted"].as_i64().unwrap_or(0) > 0, "{source}: {r}");
+        assert!(
+            r["data"]["ingestUsage"]["inserted"].as_i64().unwrap_or(0) > 0,
+            "{source}: {r}"
+        );
         assert_eq!(r["data"]["ingestUsage"]["rejected"], json!(0), "{source}: {r}");
     }
     let rest = jobs_of(&s, "via-rest").await;
     let sacct = jobs_of(&s, "via-sacct").await;
-    assert_eq!(rest.keys().collect::<Vec<_>>(), sacct.keys().collect::<Vec<_>>(), "same jobs");
+    assert_eq!(
+        rest.keys().collect::<Vec<_>>(),
+        sacct.keys().collect::<Vec<_>>(),
+        "same jobs"
+    );
     for (key, r) in &rest {
         assert_eq!(r, &sacct[key], "job {key} differs between slurmrestd and sacct");
     }
@@ -130,5 +168,8 @@ allow_programs = ["sacct"]
     assert!(users.len() >= 2, "{users:?}");
     assert!(rest.values().any(|j| j["gpuHours"] != json!("0")), "a GPU job");
     assert!(rest.values().any(|j| j["state"] == json!("FAILED")), "a failed job");
-    assert!(rest.values().any(|j| j["state"] == json!("CANCELLED")), "a cancelled job");
+    assert!(
+        rest.values().any(|j| j["state"] == json!("CANCELLED")),
+        "a cancelled job"
+    );
 }

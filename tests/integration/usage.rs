@@ -16,7 +16,10 @@ fn build_csv_plugin() {
     static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo).args(["build", "-q", "-p", CSV_PACKAGE]).status().expect("cargo");
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-q", "-p", CSV_PACKAGE])
+            .status()
+            .expect("cargo");
         assert!(status.success(), "building {CSV_PACKAGE} failed");
         let _ = binary();
     });
@@ -28,7 +31,17 @@ fn setup(dir: &Path, jobs: usize, odd_every: usize) -> PathBuf {
     std::fs::create_dir_all(&data).expect("dir");
     let dump = data.join("dump.psv");
     let end_s = 1_790_000_000;
-    std::fs::write(&dump, generate(&DumpSpec { jobs, seed: 11, end_s, span_s: 90 * 86_400, odd_every })).expect("write dump");
+    std::fs::write(
+        &dump,
+        generate(&DumpSpec {
+            jobs,
+            seed: 11,
+            end_s,
+            span_s: 90 * 86_400,
+            odd_every,
+        }),
+    )
+    .expect("write dump");
     let config = dir.join("hpc-billing.toml");
     std::fs::write(
         &config,
@@ -75,7 +88,11 @@ async fn ingesting_through_the_csv_plugin_is_idempotent_and_scoped(backend: Back
     let first = admin.gql(INGEST, json!({})).await;
     let r = &first["data"]["ingestUsage"];
     assert_eq!(r["fetched"], json!(300), "{first}");
-    assert_eq!((r["inserted"].as_i64(), r["rejected"].as_i64()), (Some(300), Some(0)), "{first}");
+    assert_eq!(
+        (r["inserted"].as_i64(), r["rejected"].as_i64()),
+        (Some(300), Some(0)),
+        "{first}"
+    );
     assert_eq!(r["sourceUsed"], json!(CSV_PLUGIN));
     let again = admin.gql(INGEST, json!({})).await;
     assert_eq!(again["data"]["ingestUsage"]["unchanged"], json!(300), "{again}");
@@ -88,21 +105,47 @@ async fn ingesting_through_the_csv_plugin_is_idempotent_and_scoped(backend: Back
     assert!(!jobs.is_empty());
     assert!(jobs.iter().all(|j| j["user"] == json!("alice")));
     let total: i64 = jobs.iter().map(|j| j["cost"]["minor"].as_i64().expect("minor")).sum();
-    let summary = alice.gql("{ usageSummary(groupBy: MONTH) { key jobs cost { minor currency } } }", json!({})).await;
+    let summary = alice
+        .gql(
+            "{ usageSummary(groupBy: MONTH) { key jobs cost { minor currency } } }",
+            json!({}),
+        )
+        .await;
     let rows = summary["data"]["usageSummary"].as_array().expect("rows").clone();
-    assert_eq!(rows.iter().map(|r| r["jobs"].as_i64().expect("jobs")).sum::<i64>(), jobs.len() as i64, "{summary}");
-    assert_eq!(rows.iter().map(|r| r["cost"]["minor"].as_i64().expect("minor")).sum::<i64>(), total);
-    assert!(jobs.iter().all(|j| j["explain"]["rate"]["id"].is_i64() && j["explain"]["arithmetic"].as_str().is_some_and(|a| a.contains("core-h"))));
+    assert_eq!(
+        rows.iter().map(|r| r["jobs"].as_i64().expect("jobs")).sum::<i64>(),
+        jobs.len() as i64,
+        "{summary}"
+    );
+    assert_eq!(
+        rows.iter()
+            .map(|r| r["cost"]["minor"].as_i64().expect("minor"))
+            .sum::<i64>(),
+        total
+    );
+    assert!(jobs.iter().all(|j| j["explain"]["rate"]["id"].is_i64()
+        && j["explain"]["arithmetic"]
+            .as_str()
+            .is_some_and(|a| a.contains("core-h"))));
     // alice is priced private by default: every job's tier says so.
     assert!(jobs.iter().all(|j| j["explain"]["tier"] == json!("private")));
 
     // Other people's usage is refused to users and open to finance.
-    let refused = alice.gql("{ usage(user: \"bob\", first: 1) { totalCount } }", json!({})).await;
+    let refused = alice
+        .gql("{ usage(user: \"bob\", first: 1) { totalCount } }", json!({}))
+        .await;
     assert_eq!(error_code(&refused).as_deref(), Some("FORBIDDEN"));
-    let refused = alice.gql("{ usageSummary(groupBy: USER, user: \"bob\") { key } }", json!({})).await;
+    let refused = alice
+        .gql("{ usageSummary(groupBy: USER, user: \"bob\") { key } }", json!({}))
+        .await;
     assert_eq!(error_code(&refused).as_deref(), Some("FORBIDDEN"));
     let finance = s.user_with_role(&admin, "fin", "FINANCE").await;
-    let everyone = finance.gql("{ usage(first: 1) { totalCount } usageSources { name lastRows lastError lastSourceUsed } }", json!({})).await;
+    let everyone = finance
+        .gql(
+            "{ usage(first: 1) { totalCount } usageSources { name lastRows lastError lastSourceUsed } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(everyone["data"]["usage"]["totalCount"], json!(300), "{everyone}");
     assert_eq!(everyone["data"]["usageSources"][0]["lastRows"], json!(300));
 
@@ -143,13 +186,35 @@ both_backends!(odd_lines_are_reported_not_fatal);
 
 async fn the_cli_ingests_a_window(backend: Backend) {
     let s = server_with_usage(backend, 50, 0).await;
-    let (code, out, err) = run_cli(s.env(), &["ingest", "--source", "lab", "--from", "2020-01-01", "--to", "2030-01-01"], None).await;
+    let (code, out, err) = run_cli(
+        s.env(),
+        &[
+            "ingest",
+            "--source",
+            "lab",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2030-01-01",
+        ],
+        None,
+    )
+    .await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("50 records") && out.contains("50 new"), "{out}");
     let (code, _, err) = run_cli(s.env(), &["ingest", "--source", "nope", "--from", "2020-01-01"], None).await;
     assert_eq!(code, 6, "{err}");
     let admin = s.admin().await;
-    let log = admin.gql("{ auditLog(first: 5, filter: {action: \"usage.ingest\"}) { totalCount } }", json!({})).await;
-    assert_eq!(log["data"]["auditLog"]["totalCount"], json!(1), "the run is audited: {log}");
+    let log = admin
+        .gql(
+            "{ auditLog(first: 5, filter: {action: \"usage.ingest\"}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        log["data"]["auditLog"]["totalCount"],
+        json!(1),
+        "the run is audited: {log}"
+    );
 }
 both_backends!(the_cli_ingests_a_window);

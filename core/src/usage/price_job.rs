@@ -138,6 +138,23 @@ impl Pricer {
         })
     }
 
+    /// A pricer over given rate versions and overrides (benchmarks, previews).
+    pub fn new(rates: Vec<Rate>, overrides: HashMap<String, String>, rules: TierRules, currency: Currency) -> Pricer {
+        let mut by_tier: HashMap<String, Vec<Rate>> = HashMap::new();
+        for r in rates {
+            by_tier.entry(r.tier.clone()).or_default().push(r);
+        }
+        for versions in by_tier.values_mut() {
+            versions.sort_by_key(|r| (r.effective_from, r.id));
+        }
+        Pricer {
+            rates: by_tier,
+            overrides,
+            rules,
+            currency,
+        }
+    }
+
     /// Loads from the database handle.
     pub async fn from_db(db: &Db, rules: TierRules, currency: Currency) -> CoreResult<Pricer> {
         Pricer::load(db.conn(), rules, currency).await

@@ -11,7 +11,9 @@ use super::record::UsageRecord;
 use crate::error::CoreResult;
 use hpcb_entities::tables::jobs::{ActiveModel, Column, Entity as Jobs};
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, NotSet, QueryFilter, QuerySelect, QueryTrait, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, NotSet, QueryFilter, QuerySelect, QueryTrait, Set,
+};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
@@ -132,8 +134,10 @@ async fn upsert_returning<C: ConnectionTrait>(
     let mut latest: Vec<(String, (&UsageRecord, &PricedJob))> = latest.into_iter().collect();
     latest.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let total = latest.len() as u64;
-    let rows: Vec<ActiveModel> =
-        latest.iter().map(|(_, (r, p))| active(cluster, source, r, p, content_hash(r), now)).collect();
+    let rows: Vec<ActiveModel> = latest
+        .iter()
+        .map(|(_, (r, p))| active(cluster, source, r, p, content_hash(r), now))
+        .collect();
     let on_conflict = OnConflict::columns([Column::Cluster, Column::JobKey])
         .update_columns(update_columns())
         .action_and_where(
@@ -150,7 +154,11 @@ async fn upsert_returning<C: ConnectionTrait>(
         }
     }
     let changed = written.len() as u64;
-    Ok(UpsertCounts { inserted, updated: changed - inserted, unchanged: total - changed })
+    Ok(UpsertCounts {
+        inserted,
+        updated: changed - inserted,
+        unchanged: total - changed,
+    })
 }
 
 /// Upserts one batch (at most [`BATCH`] jobs; the last record of a key wins).

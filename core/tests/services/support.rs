@@ -112,7 +112,10 @@ pub async fn core(backend: Backend, sources: Vec<SourceConfig>) -> TestCore {
     .expect("connect");
     Migrator::up(db.conn(), None).await.expect("migrate");
     let clock = Arc::new(ManualClock::new(1_790_000_000_000));
-    let mut auth = AuthSettings { jwt_secret: vec![9; 32], ..AuthSettings::default() };
+    let mut auth = AuthSettings {
+        jwt_secret: vec![9; 32],
+        ..AuthSettings::default()
+    };
     auth.argon2.memory_kib = 256;
     auth.argon2.iterations = 1;
     let config = ServicesConfig {

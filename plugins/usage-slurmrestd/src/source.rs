@@ -4,8 +4,8 @@ use std::collections::HashSet;
 
 use hpcb_plugin_sdk::{Host, HttpRequest, LogLevel, Plugin, PluginError, PluginInfo, PluginKind, Value};
 use hpcb_plugin_slurm_parse::protocol::{FetchRequest, ProbeAnswer, FETCH, PROBE};
-use hpcb_plugin_slurm_parse::rest::{jobs_path, parse_jobs_response, probe_path, ApiVersion, ResponseError};
-use hpcb_plugin_slurm_parse::window::{in_window, split};
+use hpcb_plugin_slurm_parse::rest::{jobs_path, parse_jobs_in_window, probe_path, ApiVersion, ResponseError};
+use hpcb_plugin_slurm_parse::window::split;
 use hpcb_plugin_slurm_parse::FetchOutput;
 
 use crate::jwt::user_of;
@@ -48,6 +48,12 @@ impl Plugin for RestSource {
     }
 }
 
+/// The window of probe queries: their answer is empty anyway, nothing is filtered.
+const ANY_TIME: FetchRequest = FetchRequest {
+    from: i64::MIN,
+    to: i64::MAX,
+};
+
 /// Why a version could not be used: the server does not serve it, or something else failed
 /// (then trying other versions would only hide the real problem).
 enum Refusal {
@@ -56,8 +62,9 @@ enum Refusal {
 }
 
 impl RestSource {
-    /// `GET path` with the JWT headers; answers the parsed jobs document.
-    fn get_jobs(&self, path: &str) -> Result<FetchOutput, Refusal> {
+    /// `GET path` with the JWT headers; answers the jobs of the document that belong to
+    /// `window` (see `parse_jobs_in_window`).
+    fn get_jobs(&self, path: &str, window: FetchRequest) -> Result<FetchOutput, Refusal> {
         let token = self.host.secret(&self.settings.token_secret).map_err(Refusal::Failed)?;
         let mut request = HttpRequest::get(format!("{}{path}", self.settings.url))
             .header("accept", "application/json")
@@ -69,7 +76,7 @@ impl RestSource {
         }
         let response = self.host.http(&request).map_err(Refusal::Failed)?;
         let body = response.text().map_err(Refusal::Failed)?;
-        parse_jobs_response(response.status, body).map_err(|err| match err {
+        parse_jobs_in_window(response.status, body, window.from, window.to).map_err(|err| match err {
             ResponseError::NotServed => Refusal::NotServed,
             ResponseError::Failed(why) => Refusal::Failed(PluginError::other(format!("GET {path}: {why}"))),
         })
@@ -80,7 +87,7 @@ impl RestSource {
     /// such, not as "no version").
     fn negotiate(&mut self) -> Result<ApiVersion, PluginError> {
         for version in ApiVersion::newest_first() {
-            match self.get_jobs(&probe_path(version)) {
+            match self.get_jobs(&probe_path(version), ANY_TIME) {
                 Ok(_) => {
                     self.host.log(
                         LogLevel::Info,
@@ -122,7 +129,7 @@ impl RestSource {
                     Err(err) => return fail(err),
                 }
             }
-            VersionChoice::Fixed(version) => match self.get_jobs(&probe_path(version)) {
+            VersionChoice::Fixed(version) => match self.get_jobs(&probe_path(version), ANY_TIME) {
                 Ok(_) => version,
                 Err(Refusal::NotServed) => {
                     return fail(PluginError::other(format!(
@@ -148,17 +155,18 @@ impl RestSource {
         }
     }
 
-    /// The jobs that ended in the window plus those that have not ended, fetched piece by piece
-    /// and merged (a job seen by several pieces is kept once).
+    /// The jobs that ended in the window plus those that have not ended (and were eligible
+    /// before its end), fetched piece by piece and merged (a job seen by several pieces is kept
+    /// once).
     fn fetch(&mut self, window: FetchRequest) -> Result<FetchOutput, PluginError> {
         let piece_ms = i64::try_from(self.settings.window_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
         let mut merged = FetchOutput::default();
         let mut seen_jobs = HashSet::new();
         let mut seen_warnings = HashSet::new();
         for (from, to) in split(window.from, window.to, piece_ms) {
-            let piece = self.fetch_piece(from, to)?;
+            let piece = self.fetch_piece(from, to, window)?;
             for record in piece.jobs {
-                if in_window(&record, window.from, window.to) && seen_jobs.insert(record.job_id.clone()) {
+                if seen_jobs.insert(record.job_id.clone()) {
                     merged.jobs.push(record);
                 }
             }
@@ -173,15 +181,15 @@ impl RestSource {
 
     /// One request; when a negotiated version is no longer served (the cluster was upgraded),
     /// negotiates again once.
-    fn fetch_piece(&mut self, from: i64, to: i64) -> Result<FetchOutput, PluginError> {
+    fn fetch_piece(&mut self, from: i64, to: i64, window: FetchRequest) -> Result<FetchOutput, PluginError> {
         let version = self.version()?;
-        match self.get_jobs(&jobs_path(version, from, to)) {
+        match self.get_jobs(&jobs_path(version, from, to), window) {
             Ok(output) => Ok(output),
             Err(Refusal::Failed(err)) => Err(err),
             Err(Refusal::NotServed) if self.choice == VersionChoice::Auto => {
                 self.negotiated = None;
                 let version = self.negotiate()?;
-                match self.get_jobs(&jobs_path(version, from, to)) {
+                match self.get_jobs(&jobs_path(version, from, to), window) {
                     Ok(output) => Ok(output),
                     Err(Refusal::Failed(err)) => Err(err),
                     Err(Refusal::NotServed) => Err(PluginError::other(format!("slurmrestd stopped serving {version}"))),

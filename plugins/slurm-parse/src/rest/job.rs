@@ -8,9 +8,9 @@ use crate::state::base_state;
 use crate::tres::Tres;
 use crate::Record;
 
-/// Reads one job. An error names what was missing or malformed; the caller turns it into a
-/// warning and goes on with the next job.
-pub(super) fn read_job(job: &Value) -> Result<Record, String> {
+/// Reads one job, with its eligible time (Unix ms, when known). An error names what was missing
+/// or malformed; the caller turns it into a warning and goes on with the next job.
+pub(super) fn read_job(job: &Value) -> Result<(Record, Option<i64>), String> {
     let raw_id = number(job.get("job_id")).ok_or("no job_id")?;
     let job_id = unit_id(job, raw_id);
     let user = text(job.get("user"))
@@ -70,7 +70,8 @@ pub(super) fn read_job(job: &Value) -> Result<Record, String> {
             .filter(|nodes| !nodes.eq_ignore_ascii_case("None assigned"))
             .map(str::to_owned),
     };
-    Ok(fold(fields, &steps))
+    let eligible = time_ms(time.and_then(|t| t.get("eligible")));
+    Ok((fold(fields, &steps), eligible))
 }
 
 /// The billing key: `array_task` for array tasks (`5_3`, even when the raw id is the master's),

@@ -13,5 +13,5 @@ mod numbers;
 mod response;
 mod version;
 
-pub use response::{parse_jobs_response, ResponseError};
+pub use response::{parse_jobs_in_window, parse_jobs_response, ResponseError};
 pub use version::{jobs_path, probe_path, ApiVersion};

@@ -5,6 +5,7 @@ use std::fmt;
 use serde_json::Value;
 
 use super::job::read_job;
+use crate::window::in_window;
 use crate::FetchOutput;
 
 /// Why a jobs answer is unusable.
@@ -30,6 +31,19 @@ impl fmt::Display for ResponseError {
 /// nothing"), and one per job that could not be read. An empty result is not an error in any
 /// version (v0.0.38 reports it as error 9003 "Nothing found").
 pub fn parse_jobs_response(status: u16, body: &str) -> Result<FetchOutput, ResponseError> {
+    parse(status, body, None)
+}
+
+/// Like [`parse_jobs_response`], keeping only the jobs of the window `[from_ms, to_ms)` as sacct
+/// lists them for it: ended inside it, or not ended yet ([`in_window`]), and eligible before
+/// its end. (Slurm counts a job from its eligible time: a `--begin` job that is not yet
+/// eligible, or was cancelled before it became so, is not in the window; it never ran.)
+pub fn parse_jobs_in_window(status: u16, body: &str, from_ms: i64, to_ms: i64) -> Result<FetchOutput, ResponseError> {
+    parse(status, body, Some((from_ms, to_ms)))
+}
+
+/// Both of the above.
+fn parse(status: u16, body: &str, window: Option<(i64, i64)>) -> Result<FetchOutput, ResponseError> {
     if status == 404 {
         return Err(ResponseError::NotServed);
     }
@@ -63,7 +77,13 @@ pub fn parse_jobs_response(status: u16, body: &str) -> Result<FetchOutput, Respo
     };
     for (i, job) in jobs.iter().enumerate() {
         match read_job(job) {
-            Ok(record) => out.jobs.push(record),
+            Ok((record, eligible)) => {
+                let keep =
+                    window.is_none_or(|(from, to)| in_window(&record, from, to) && eligible.is_none_or(|at| at < to));
+                if keep {
+                    out.jobs.push(record);
+                }
+            }
             Err(why) => out.warnings.push(format!("jobs[{i}]: {why}; job skipped")),
         }
     }

@@ -194,3 +194,12 @@ fn collect_pointers(value: &Value, at: String, out: &mut Vec<String>) {
     }
     out.push(at);
 }
+
+#[test]
+fn sacct_default_table_output_is_refused_readably() {
+    // plain `sacct` (fixed-width columns, no --parsable2) is not the expected format: the
+    // "header" has no `|`, so the required columns are reported missing
+    let err = parse_sacct(&fixture("shared-22.05/sacct-default.txt"), Layout::HeaderLine, &OPTIONS)
+        .expect_err("not parsable2");
+    assert!(err.contains("lacks the column(s) JobID, User, State, End"), "{err}");
+}

@@ -230,3 +230,27 @@ fn jobs_recorded_by_a_26_05_cluster() {
     }
     assert!(job(&window, "101").cpu_used_ms.is_some_and(|ms| ms > 1000));
 }
+
+#[test]
+fn windows_leave_out_jobs_not_yet_eligible_as_sacct_does() {
+    // job 9 was submitted at 00:31:38 with --begin=now+2hours (eligible 02:31:38)
+    use hpcb_plugin_slurm_parse::rest::parse_jobs_in_window;
+    let submitted = 1_795_307_498_000;
+    for version in VERSIONS {
+        let body = fixture(&format!(
+            "v0.0.{version}/rest-slurmdb-v0.0.{version}-job-9-pending.json"
+        ));
+        let before = parse_jobs_in_window(200, &body, submitted, submitted + 3_600_000).expect("readable");
+        assert!(before.jobs.is_empty(), "v0.0.{version}: not eligible within the window");
+        let after = parse_jobs_in_window(200, &body, submitted, submitted + 3 * 3_600_000).expect("readable");
+        assert_eq!(
+            ids(&after),
+            ["9"],
+            "v0.0.{version}: eligible within the window, still pending"
+        );
+        let window = fixture(&format!("v0.0.{version}/rest-slurmdb-v0.0.{version}-jobs.window.json"));
+        // 00:32:00 .. 00:32:40Z: jobs 6 (end 00:32:00) and 7 (end 00:32:03)
+        let some = parse_jobs_in_window(200, &window, 1_795_307_520_000, 1_795_307_560_000).expect("readable");
+        assert_eq!(ids(&some), ["6", "7"], "v0.0.{version}");
+    }
+}

@@ -175,3 +175,47 @@ fn default_units_with_extra_columns_read_the_same_as_noconvert() {
     assert!(default.warnings.is_empty(), "{:?}", default.warnings);
     assert_eq!(default, noconvert);
 }
+
+#[test]
+fn older_and_rarer_shapes_fold_correctly() {
+    // hand-made lines in shapes the captures lack: extern steps, array-task steps, steps of
+    // heterogeneous components, old `ReqMem` with a per-CPU `c` suffix, typed-only GPUs, a
+    // TotalCPU past one hour, a step without TotalCPU (its CPUTimeRAW counts)
+    let text = "\
+JobID|User|State|End|ElapsedRaw|TotalCPU|CPUTimeRAW|AllocCPUS|ReqMem|AllocTRES|AveRSS
+12345|alice|COMPLETED|2026-01-01T00:00:10|3700|||4|100Mc|cpu=4,gres/gpu:a100=2,gres/gpu:v100=1|
+12345.extern||COMPLETED|2026-01-01T00:00:10|3700|00:00:00|14800|4|||0
+12345.batch||COMPLETED|2026-01-01T00:00:10|3700|01:00:00|14800|4|||1M
+12345.0||COMPLETED|2026-01-01T00:00:10|10||40|4|||
+77_3|bob|TIMEOUT|2026-01-01T00:00:10|60|00:00:00|60|1|64Mn|cpu=1|
+77_3.batch||CANCELLED|2026-01-01T00:00:10|60|00:01.500|60|1|||2048
+88+0|carol|COMPLETED|2026-01-01T00:00:10|5|00:00:00|5|1||cpu=1,mem=1G|
+88+1|carol|COMPLETED|2026-01-01T00:00:10|5|00:00:00|10|2||cpu=2,mem=2G|
+88+1.0||COMPLETED|2026-01-01T00:00:10|5|00:02.000|10|2|||
+";
+    let options = hpcb_plugin_slurm_parse::sacct::SacctOptions {
+        utc_offset: hpcb_plugin_slurm_parse::timestamp::UtcOffset::UTC,
+        ave_rss_bare: BareUnit::KiB,
+    };
+    let output =
+        hpcb_plugin_slurm_parse::sacct::parse_sacct(text, hpcb_plugin_slurm_parse::sacct::Layout::HeaderLine, &options)
+            .expect("valid header");
+    assert!(output.warnings.is_empty(), "{:?}", output.warnings);
+    assert_eq!(ids(&output), ["12345", "77_3", "88+0", "88+1"]);
+    let big = job(&output, "12345");
+    assert_eq!((big.alloc_cpus, big.alloc_mem_mb, big.alloc_gpus), (4, 400, 3));
+    // 0 + 3600 s + step 0's CPUTimeRAW 40 s
+    assert_eq!(big.cpu_used_ms, Some(3_640_000));
+    // extern 0 KiB, batch 1 MiB × 3700 s, step 0 unknown
+    assert_eq!(big.mem_used_kib_s, Some(1024 * 3700));
+    let task = job(&output, "77_3");
+    assert_eq!(
+        (task.alloc_mem_mb, task.cpu_used_ms, task.mem_used_kib_s),
+        (64, Some(1_500), Some(2048 * 60))
+    );
+    assert_eq!(job(&output, "88+0").cpu_used_ms, Some(0));
+    assert_eq!(
+        (job(&output, "88+1").alloc_mem_mb, job(&output, "88+1").cpu_used_ms),
+        (2048, Some(2_000))
+    );
+}

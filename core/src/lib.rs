@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod money;
 pub mod pricing;
 pub mod rates;
+pub mod receipts;
 pub mod services;
 pub mod tiers;
 pub mod usage;

@@ -16,6 +16,10 @@ pub struct Metrics {
     pub lockout_start: IntCounter,
     /// Audit entries appended, by action.
     pub audit_appends: IntCounterVec,
+    /// Receipts created (the predecessor's name).
+    pub receipts_created: IntCounter,
+    /// Receipts marked paid (the predecessor's name).
+    pub receipts_paid: IntCounter,
     /// Ingestion runs by source and outcome.
     pub ingest_runs: IntCounterVec,
     /// Ingested jobs by source and result (inserted, updated, unchanged, rejected).
@@ -38,6 +42,8 @@ impl Metrics {
         let login_success = counter("auth_login_success_total", "Successful logins");
         let login_failure = counter("auth_login_failure_total", "Failed logins");
         let lockout_start = counter("auth_lockout_start_total", "Login lockouts started");
+        let receipts_created = counter("billing_receipt_created_total", "Receipts created");
+        let receipts_paid = counter("billing_receipt_marked_paid_total", "Receipts marked paid");
         let counter_vec = |name: &str, help: &str, labels: &[&str]| {
             let c = IntCounterVec::new(Opts::new(name, help), labels).unwrap_or_else(|e| panic!("metric {name}: {e}"));
             registry
@@ -67,6 +73,8 @@ impl Metrics {
             login_success,
             login_failure,
             lockout_start,
+            receipts_created,
+            receipts_paid,
             audit_appends,
             ingest_runs,
             ingest_jobs,

@@ -10,6 +10,7 @@ use crate::error::CoreResult;
 use crate::events::{EventBus, InProcessBus};
 use crate::metrics::Metrics;
 use crate::rates::RateService;
+use crate::receipts::{ReceiptService, TaxSettings};
 use crate::tiers::TierRules;
 use crate::usage::{IngestService, SourceConfig, UsageQuery};
 use crate::users::UserService;
@@ -27,6 +28,8 @@ pub struct ServicesConfig {
     pub default_currency: Currency,
     /// How users are assigned tiers when they have no override.
     pub tier_rules: TierRules,
+    /// Tax on receipts.
+    pub tax: TaxSettings,
 }
 
 /// Every core service, wired once.
@@ -46,6 +49,8 @@ pub struct Services {
     pub metrics: Metrics,
     /// Usage ingestion.
     pub ingest: IngestService,
+    /// Receipts.
+    pub receipts: ReceiptService,
     /// Reading stored usage.
     pub usage: UsageQuery,
     /// Where committed events go.
@@ -91,6 +96,13 @@ impl Services {
             sources,
         );
         let usage = UsageQuery::new(db.clone());
+        let receipts = ReceiptService::new(
+            db.clone(),
+            audit.clone(),
+            clock.clone(),
+            metrics.clone(),
+            config.tax.clone(),
+        );
         let rates = RateService::new(
             db.clone(),
             audit.clone(),
@@ -105,6 +117,7 @@ impl Services {
             rates,
             audit,
             ingest,
+            receipts,
             usage,
             metrics,
             bus,

@@ -11,6 +11,7 @@ mod audit;
 mod context;
 mod error;
 mod rates;
+mod receipts;
 mod scalars;
 mod usage;
 
@@ -28,12 +29,18 @@ pub struct QueryRoot(
     rates::RateQuery,
     audit::AuditQuery,
     usage::UsageQueryRoot,
+    receipts::ReceiptQuery,
 );
 
 /// Root mutation type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(accounts::AccountMutation, rates::RateMutation, usage::UsageMutation);
+pub struct MutationRoot(
+    accounts::AccountMutation,
+    rates::RateMutation,
+    usage::UsageMutation,
+    receipts::ReceiptMutation,
+);
 
 /// Root subscription type.
 #[derive(MergedSubscription, Default)]
@@ -73,6 +80,10 @@ pub fn build(services: Services, cookies: CookiePolicy, limits: &Limits) -> AppS
     )
     .data(async_graphql::dataloader::DataLoader::new(
         usage::RateLoader(services.clone()),
+        tokio::spawn,
+    ))
+    .data(async_graphql::dataloader::DataLoader::new(
+        receipts::LinesLoader(services.clone()),
         tokio::spawn,
     ))
     .data(services)

@@ -89,6 +89,7 @@ async fn services(url: &str, recs: Vec<UsageRecord>) -> Services {
         audit_key: vec![2; 32],
         default_currency: Currency::THB,
         tier_rules: TierRules::default(),
+        tax: hpcb_core::receipts::TaxSettings::default(),
     };
     let source = SourceConfig {
         name: "bench".into(),

@@ -62,6 +62,7 @@ pub async fn open_services(config: &Config) -> Result<Services> {
         audit_key: secret_or_file(&config.audit.hmac_key, &dir, "audit.key")?,
         default_currency: Currency::parse(&config.billing.currency).unwrap_or(Currency::THB),
         tier_rules: config.tier_rules(),
+        tax: config.tax()?,
     };
     // The host logs each refusal with its reason; `plugins list` shows them too.
     let (registry, _refused) = crate::plugins::load_registry(config)?;

@@ -8,6 +8,7 @@
 //! an error, so a typo cannot silently leave a default in place.
 
 use anyhow::{anyhow, bail, Context as _, Result};
+use hpcb_core::receipts::TaxSettings;
 use hpcb_core::tiers::{TierRule, TierRules};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -166,6 +167,30 @@ pub struct BillingConfig {
     /// Classifier rules on the lower-cased user name, first match wins (default: the
     /// predecessor's rules).
     pub tier_rules: Vec<TierRule>,
+    /// Tax on receipts.
+    pub tax: TaxConfig,
+}
+
+/// `[billing.tax]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TaxConfig {
+    /// Rate as a decimal fraction (`"0.07"` for 7 %).
+    pub rate: String,
+    /// Label on receipts.
+    pub label: String,
+    /// Whether prices already include the tax.
+    pub inclusive: bool,
+}
+
+impl Default for TaxConfig {
+    fn default() -> Self {
+        TaxConfig {
+            rate: "0.07".into(),
+            label: "VAT 7%".into(),
+            inclusive: false,
+        }
+    }
 }
 
 /// `[plugins]`
@@ -341,6 +366,7 @@ impl Default for BillingConfig {
             currency: "THB".into(),
             default_tier: rules.default_tier,
             tier_rules: rules.rules,
+            tax: TaxConfig::default(),
         }
     }
 }
@@ -426,6 +452,7 @@ impl Config {
                 bail!("invalid configuration key {key:?}: must be greater than 0");
             }
         }
+        self.tax()?;
         if hpcb_entities::Currency::parse(&self.billing.currency).is_none() {
             bail!("invalid configuration key \"billing.currency\": use a three-letter ISO code such as THB");
         }
@@ -500,6 +527,23 @@ impl Config {
             rules: self.billing.tier_rules.clone(),
             default_tier: self.billing.default_tier.clone(),
         }
+    }
+
+    /// Tax settings for receipts.
+    pub fn tax(&self) -> Result<TaxSettings> {
+        let rate = rust_decimal::Decimal::from_str_exact(self.billing.tax.rate.trim())
+            .ok()
+            .filter(|r| !r.is_sign_negative() && *r <= rust_decimal::Decimal::ONE)
+            .ok_or_else(|| {
+                anyhow!(
+                    "invalid configuration key \"billing.tax.rate\": use a fraction between 0 and 1 such as \"0.07\""
+                )
+            })?;
+        Ok(TaxSettings {
+            rate,
+            label: self.billing.tax.label.clone(),
+            inclusive: self.billing.tax.inclusive,
+        })
     }
 
     /// The plugin directory.

@@ -123,6 +123,7 @@ pub async fn core(backend: Backend, sources: Vec<SourceConfig>) -> TestCore {
         audit_key: vec![3; 32],
         default_currency: Currency::THB,
         tier_rules: TierRules::default(),
+        tax: hpcb_core::receipts::TaxSettings::default(),
     };
     let services = Services::new(db, config, clock, None, sources).expect("services");
     TestCore { services, pg_name, dir }

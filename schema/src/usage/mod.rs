@@ -8,3 +8,4 @@ mod types;
 pub use loaders::RateLoader;
 pub use mutation::UsageMutation;
 pub use query::UsageQueryRoot;
+pub(crate) use types::MoneyGql;

@@ -1,0 +1,567 @@
+//! Creating receipts and moving them through their life.
+
+use super::model::{Receipt, ReceiptInput, ReceiptStatus};
+use super::tax::{totals, TaxSettings};
+use crate::audit::{AuditService, NewAuditEntry};
+use crate::auth::Role;
+use crate::clock::Clock;
+use crate::context::{Actor, RequestMeta};
+use crate::db::{Db, WriteTx};
+use crate::error::{is_unique_violation, CoreError, CoreResult};
+use crate::metrics::Metrics;
+use crate::rates::Rate;
+use hpcb_entities::tables::{billed_jobs, invoice_counters, jobs, rates, receipt_items, receipts};
+use hpcb_entities::Currency;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// States whose jobs have not ended and cannot be billed.
+const UNFINISHED: [&str; 5] = ["RUNNING", "PENDING", "SUSPENDED", "REQUEUED", "RESIZING"];
+
+/// What a monthly run did.
+#[derive(Clone, Debug, Default)]
+pub struct MonthlyReport {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Receipts created.
+    pub created: Vec<Receipt>,
+    /// Users whose unbilled jobs of the month were already all billed (nothing new).
+    pub users_checked: u64,
+}
+
+/// The receipt service.
+#[derive(Clone)]
+pub struct ReceiptService {
+    db: Db,
+    audit: AuditService,
+    clock: Arc<dyn Clock>,
+    metrics: Metrics,
+    tax: Arc<TaxSettings>,
+}
+
+/// A job about to be billed and its line.
+struct Line {
+    job: jobs::Model,
+    rate: Option<Rate>,
+}
+
+/// Parses `YYYY-MM` into the UTC month's `[start, end)` in Unix ms.
+pub fn month_bounds(month: &str) -> CoreResult<(i64, i64)> {
+    let bad = || CoreError::validation("month", "use YYYY-MM");
+    let (y, m) = month.split_once('-').ok_or_else(bad)?;
+    let (y, m): (i32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    let start = chrono::NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(bad)?;
+    let next = if m == 12 {
+        chrono::NaiveDate::from_ymd_opt(y + 1, 1, 1)
+    } else {
+        chrono::NaiveDate::from_ymd_opt(y, m + 1, 1)
+    }
+    .ok_or_else(bad)?;
+    let ms = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp_millis())
+            .ok_or_else(bad)
+    };
+    Ok((ms(start)?, ms(next)?))
+}
+
+impl ReceiptService {
+    /// Builds the service.
+    pub fn new(
+        db: Db,
+        audit: AuditService,
+        clock: Arc<dyn Clock>,
+        metrics: Metrics,
+        tax: TaxSettings,
+    ) -> ReceiptService {
+        ReceiptService {
+            db,
+            audit,
+            clock,
+            metrics,
+            tax: Arc::new(tax),
+        }
+    }
+
+    pub(crate) fn conn(&self) -> &sea_orm::DatabaseConnection {
+        self.db.conn()
+    }
+
+    /// The tax settings receipts are made with.
+    pub fn tax(&self) -> &TaxSettings {
+        &self.tax
+    }
+
+    fn target_user(actor: Actor<'_>, requested: Option<String>) -> CoreResult<String> {
+        match actor {
+            Actor::User(p) => match (p.role, requested) {
+                (Role::Admin | Role::Finance, Some(u)) => Ok(u),
+                (_, None) => Ok(p.username.clone()),
+                (Role::User, Some(u)) if u == p.username => Ok(u),
+                (Role::User, Some(_)) => Err(CoreError::Forbidden("you may only bill your own jobs".into())),
+            },
+            Actor::System(_) => requested.ok_or_else(|| CoreError::validation("user", "name the user to bill")),
+        }
+    }
+
+    /// The unbilled, ended jobs of `user` in the window, oldest first.
+    async fn billable<C: sea_orm::ConnectionTrait>(
+        conn: &C,
+        user: &str,
+        ended_after: Option<i64>,
+        ended_before: i64,
+        keys: Option<&[String]>,
+    ) -> CoreResult<Vec<jobs::Model>> {
+        let mut q = jobs::Entity::find()
+            .filter(jobs::Column::Username.eq(user))
+            .filter(jobs::Column::EndAt.is_not_null())
+            .filter(jobs::Column::EndAt.lte(ended_before))
+            .filter(jobs::Column::State.is_not_in(UNFINISHED))
+            .filter(Expr::cust(
+                "NOT EXISTS (SELECT 1 FROM billed_jobs b WHERE b.cluster = jobs.cluster AND b.job_key = jobs.job_key)",
+            ));
+        if let Some(after) = ended_after {
+            q = q.filter(jobs::Column::EndAt.gte(after));
+        }
+        if let Some(k) = keys {
+            q = q.filter(jobs::Column::JobKey.is_in(k.to_vec()));
+        }
+        Ok(q.order_by_asc(jobs::Column::EndAt)
+            .order_by_asc(jobs::Column::Id)
+            .all(conn)
+            .await?)
+    }
+
+    async fn lines<C: sea_orm::ConnectionTrait>(conn: &C, jobs: Vec<jobs::Model>) -> CoreResult<Vec<Line>> {
+        let ids: Vec<i64> = jobs
+            .iter()
+            .filter_map(|j| j.rate_id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut by_id = HashMap::new();
+        for chunk in ids.chunks(500) {
+            for m in rates::Entity::find()
+                .filter(rates::Column::Id.is_in(chunk.to_vec()))
+                .all(conn)
+                .await?
+            {
+                let r = Rate::try_from(m)?;
+                by_id.insert(r.id.0, r);
+            }
+        }
+        Ok(jobs
+            .into_iter()
+            .map(|j| Line {
+                rate: j.rate_id.and_then(|id| by_id.get(&id).cloned()),
+                job: j,
+            })
+            .collect())
+    }
+
+    /// Shows what `create` would bill, without storing anything.
+    pub async fn preview(
+        &self,
+        actor: Actor<'_>,
+        input: ReceiptInput,
+    ) -> CoreResult<(Receipt, Vec<receipt_items::Model>)> {
+        let user = Self::target_user(actor, input.user)?;
+        let ended_before = input.ended_before.unwrap_or_else(|| self.clock.now_ms());
+        let jobs = Self::billable(self.db.conn(), &user, None, ended_before, input.jobs.as_deref()).await?;
+        let lines = Self::lines(self.db.conn(), jobs).await?;
+        let (header, items) = self.assemble(&user, actor.name(), ended_before, None, &lines, 0, "PREVIEW".into())?;
+        Ok((header, items))
+    }
+
+    /// Bills the user's unbilled, ended jobs up to the cut-off (or the listed ones) in one
+    /// transaction: header, lines, billed-job guards, invoice number and audit entry.
+    pub async fn create(&self, actor: Actor<'_>, meta: &RequestMeta, input: ReceiptInput) -> CoreResult<Receipt> {
+        actor.require(&[Role::Admin, Role::Finance, Role::User])?;
+        let user = Self::target_user(actor, input.user)?;
+        let ended_before = input.ended_before.unwrap_or_else(|| self.clock.now_ms());
+        let receipt = self
+            .create_for(actor, meta, &user, None, ended_before, input.jobs.as_deref(), None)
+            .await?;
+        receipt.ok_or_else(|| match input.jobs {
+            Some(keys) => CoreError::Conflict(format!(
+                "none of the jobs {} can be billed: they are not yours, not ended, or already on a receipt",
+                keys.join(", ")
+            )),
+            None => CoreError::Conflict(format!("no unbilled jobs of {user} ended on or before the cut-off")),
+        })
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "the window and scope of one receipt")]
+    async fn create_for(
+        &self,
+        actor: Actor<'_>,
+        meta: &RequestMeta,
+        user: &str,
+        ended_after: Option<i64>,
+        ended_before: i64,
+        keys: Option<&[String]>,
+        period_month: Option<&str>,
+    ) -> CoreResult<Option<Receipt>> {
+        let mut tx = self.db.begin_write().await?;
+        // Receipts are serialised with each other (and the audit chain): the selection below
+        // then sees every job a concurrent receipt took, and the invoice counter has one writer.
+        tx.serialize().await?;
+        let jobs = Self::billable(&*tx, user, ended_after, ended_before, keys).await?;
+        if jobs.is_empty() {
+            return Ok(None);
+        }
+        if let Some(k) = keys {
+            if jobs.len() != k.len() {
+                let found: std::collections::HashSet<&str> = jobs.iter().map(|j| j.job_key.as_str()).collect();
+                let missing: Vec<&str> = k.iter().map(String::as_str).filter(|x| !found.contains(x)).collect();
+                return Err(CoreError::Conflict(format!(
+                    "jobs {} cannot be billed: not yours, not ended, or already on a receipt",
+                    missing.join(", ")
+                )));
+            }
+        }
+        let lines = Self::lines(&*tx, jobs).await?;
+        let now = self.clock.now_ms();
+        let year = chrono::DateTime::from_timestamp_millis(now)
+            .map(|t| chrono::Datelike::year(&t))
+            .unwrap_or(1970);
+        let seq = next_number(&tx, year).await?;
+        let number = format!("INV-{year}-{seq:06}");
+        let (header, items) = self.assemble(user, actor.name(), ended_before, period_month, &lines, now, number)?;
+        let mut am: receipts::ActiveModel = header.into();
+        am.id = NotSet;
+        let receipt = am.insert(&*tx).await?;
+        for chunk in items.chunks(500) {
+            let rows = chunk.iter().map(|i| {
+                let mut a: receipt_items::ActiveModel = i.clone().into();
+                a.id = NotSet;
+                a.receipt_id = Set(receipt.id);
+                a
+            });
+            receipt_items::Entity::insert_many(rows)
+                .exec_without_returning(&*tx)
+                .await?;
+        }
+        for chunk in items.chunks(1000) {
+            let rows = chunk.iter().map(|i| billed_jobs::ActiveModel {
+                cluster: Set(i.cluster.clone()),
+                job_key: Set(i.job_key.clone()),
+                receipt_id: Set(receipt.id),
+            });
+            billed_jobs::Entity::insert_many(rows)
+                .exec_without_returning(&*tx)
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        CoreError::Conflict("some of these jobs were billed by another receipt at the same time".into())
+                    } else {
+                        e.into()
+                    }
+                })?;
+        }
+        self.audit_change(
+            &mut tx,
+            actor,
+            meta,
+            "receipt.create",
+            &receipt,
+            json!({
+                "number": receipt.number, "user": user, "lines": items.len(), "subtotal_minor": receipt.subtotal_minor,
+                "tax_minor": receipt.tax_minor, "total_minor": receipt.total_minor, "currency": receipt.currency,
+                "ended_before": ended_before, "period_month": period_month,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.metrics.receipts_created.inc();
+        Ok(Some(receipt))
+    }
+
+    /// Builds header and lines (ids unset) from priced jobs, locking each line's rates in.
+    #[expect(clippy::too_many_arguments, reason = "every field of a receipt header")]
+    fn assemble(
+        &self,
+        user: &str,
+        created_by: &str,
+        ended_before: i64,
+        period_month: Option<&str>,
+        lines: &[Line],
+        now: i64,
+        number: String,
+    ) -> CoreResult<(Receipt, Vec<receipt_items::Model>)> {
+        let currency = lines
+            .first()
+            .map(|l| l.job.currency.clone())
+            .unwrap_or_else(|| Currency::THB.to_string());
+        if let Some(other) = lines.iter().find(|l| l.job.currency != currency) {
+            return Err(CoreError::validation(
+                "jobs",
+                format!(
+                    "jobs are priced in {currency} and {}: bill them on separate receipts",
+                    other.job.currency
+                ),
+            ));
+        }
+        let mut sum: i64 = 0;
+        let mut items = Vec::with_capacity(lines.len());
+        for l in lines {
+            sum = sum
+                .checked_add(l.job.cost_minor)
+                .ok_or_else(|| CoreError::internal("receipt sum overflows"))?;
+            let rate = |f: fn(&Rate) -> rust_decimal::Decimal| {
+                l.rate
+                    .as_ref()
+                    .map(|r| f(r).normalize().to_string())
+                    .unwrap_or_else(|| "0".into())
+            };
+            items.push(receipt_items::Model {
+                id: 0,
+                receipt_id: 0,
+                cluster: l.job.cluster.clone(),
+                job_key: l.job.job_key.clone(),
+                job_id: l.job.job_id.clone(),
+                end_at: l.job.end_at.unwrap_or_default(),
+                cpu_ms: l.job.cpu_ms,
+                gpu_s: l.job.gpu_s,
+                mem_kib_s: l.job.mem_kib_s,
+                tier: l.job.tier.clone(),
+                rate_id: l.job.rate_id,
+                cpu_rate: rate(|r| r.cpu),
+                gpu_rate: rate(|r| r.gpu),
+                mem_rate: rate(|r| r.mem),
+                cost_minor: l.job.cost_minor,
+                content_hash: l.job.content_hash.clone(),
+            });
+        }
+        let t = totals(sum, &self.tax)?;
+        let year = chrono::DateTime::from_timestamp_millis(now)
+            .map(|t| chrono::Datelike::year(&t))
+            .unwrap_or(1970);
+        let header = receipts::Model {
+            id: 0,
+            number,
+            year,
+            username: user.to_owned(),
+            status: ReceiptStatus::Pending.as_str().into(),
+            currency,
+            subtotal_minor: t.subtotal,
+            tax_minor: t.tax,
+            total_minor: t.total,
+            tax_rate: self.tax.rate.normalize().to_string(),
+            tax_label: self.tax.label.clone(),
+            tax_inclusive: self.tax.inclusive,
+            ended_before,
+            period_month: period_month.map(str::to_owned),
+            created_at: now,
+            created_by: created_by.to_owned(),
+            paid_at: None,
+            paid_method: None,
+            paid_reference: None,
+            voided_at: None,
+            void_reason: None,
+            updated_at: now,
+        };
+        Ok((header, items))
+    }
+
+    /// One receipt per user with unbilled jobs that ended in `month` (`YYYY-MM`, UTC).
+    /// Idempotent: jobs already billed are skipped, so a second run creates nothing new.
+    pub async fn create_monthly(&self, actor: Actor<'_>, meta: &RequestMeta, month: &str) -> CoreResult<MonthlyReport> {
+        actor.require(&[Role::Admin, Role::Finance])?;
+        let (start, end) = month_bounds(month)?;
+        let users: Vec<String> = jobs::Entity::find()
+            .select_only()
+            .column(jobs::Column::Username)
+            .distinct()
+            .filter(jobs::Column::EndAt.gte(start))
+            .filter(jobs::Column::EndAt.lt(end))
+            .filter(Expr::cust(
+                "NOT EXISTS (SELECT 1 FROM billed_jobs b WHERE b.cluster = jobs.cluster AND b.job_key = jobs.job_key)",
+            ))
+            .into_tuple::<String>()
+            .all(self.db.conn())
+            .await?;
+        let mut users = users;
+        users.sort();
+        users.dedup();
+        let mut report = MonthlyReport {
+            month: month.to_owned(),
+            ..Default::default()
+        };
+        for u in users {
+            report.users_checked += 1;
+            if let Some(r) = self
+                .create_for(actor, meta, &u, Some(start), end - 1, None, Some(month))
+                .await?
+            {
+                report.created.push(r);
+            }
+        }
+        Ok(report)
+    }
+
+    async fn load(&self, tx: &WriteTx, id: i64) -> CoreResult<Receipt> {
+        receipts::Entity::find_by_id(id)
+            .one(&**tx)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("receipt {id}")))
+    }
+
+    async fn audit_change(
+        &self,
+        tx: &mut WriteTx,
+        actor: Actor<'_>,
+        meta: &RequestMeta,
+        action: &str,
+        r: &Receipt,
+        details: serde_json::Value,
+    ) -> CoreResult<()> {
+        self.audit
+            .append(
+                tx,
+                meta,
+                NewAuditEntry {
+                    actor: Some(actor.name()),
+                    action,
+                    target: Some(format!("receipt:{}", r.number)),
+                    status: "ok",
+                    details,
+                },
+            )
+            .await
+            .map(|_| ())
+    }
+
+    /// Records a payment made outside the gateways (admin, finance): pending → paid.
+    pub async fn mark_paid(
+        &self,
+        actor: Actor<'_>,
+        meta: &RequestMeta,
+        id: i64,
+        method: &str,
+        reference: Option<&str>,
+    ) -> CoreResult<Receipt> {
+        actor.require(&[Role::Admin, Role::Finance])?;
+        if method.trim().is_empty() || method.len() > 32 {
+            return Err(CoreError::validation(
+                "method",
+                "name how it was paid, at most 32 characters",
+            ));
+        }
+        let mut tx = self.db.begin_write().await?;
+        tx.serialize().await?;
+        let r = self.load(&tx, id).await?;
+        if r.status != ReceiptStatus::Pending.as_str() {
+            return Err(CoreError::Conflict(format!(
+                "receipt {} is {}, not pending",
+                r.number, r.status
+            )));
+        }
+        let now = self.clock.now_ms();
+        let mut am: receipts::ActiveModel = r.clone().into();
+        am.status = Set(ReceiptStatus::Paid.as_str().into());
+        am.paid_at = Set(Some(now));
+        am.paid_method = Set(Some(method.trim().to_owned()));
+        am.paid_reference = Set(reference.map(str::to_owned));
+        am.updated_at = Set(now);
+        let after = am.update(&*tx).await?;
+        self.audit_change(
+            &mut tx,
+            actor,
+            meta,
+            "receipt.paid",
+            &after,
+            json!({"before": r.status, "after": after.status, "method": method, "reference": reference}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.metrics.receipts_paid.inc();
+        Ok(after)
+    }
+
+    /// Cancels a pending receipt (admin, finance); its jobs can be billed again.
+    pub async fn void(&self, actor: Actor<'_>, meta: &RequestMeta, id: i64, reason: &str) -> CoreResult<Receipt> {
+        actor.require(&[Role::Admin, Role::Finance])?;
+        if reason.trim().is_empty() || reason.len() > 512 {
+            return Err(CoreError::validation("reason", "say why, in at most 512 characters"));
+        }
+        let mut tx = self.db.begin_write().await?;
+        tx.serialize().await?;
+        let r = self.load(&tx, id).await?;
+        if r.status != ReceiptStatus::Pending.as_str() {
+            return Err(CoreError::Conflict(format!(
+                "receipt {} is {}; only pending receipts can be voided",
+                r.number, r.status
+            )));
+        }
+        let released = billed_jobs::Entity::delete_many()
+            .filter(billed_jobs::Column::ReceiptId.eq(id))
+            .exec(&*tx)
+            .await?
+            .rows_affected;
+        let now = self.clock.now_ms();
+        let mut am: receipts::ActiveModel = r.clone().into();
+        am.status = Set(ReceiptStatus::Void.as_str().into());
+        am.voided_at = Set(Some(now));
+        am.void_reason = Set(Some(reason.trim().to_owned()));
+        am.updated_at = Set(now);
+        let after = am.update(&*tx).await?;
+        self.audit_change(
+            &mut tx,
+            actor,
+            meta,
+            "receipt.void",
+            &after,
+            json!({"before": r.status, "after": after.status, "reason": reason, "jobs_released": released}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Takes a manual payment back (admin, finance): paid → pending. Refused once a gateway
+    /// payment is linked (gateway payments are refunded, not reverted); none exist before the
+    /// payments module records them.
+    pub async fn revert_to_pending(&self, actor: Actor<'_>, meta: &RequestMeta, id: i64) -> CoreResult<Receipt> {
+        actor.require(&[Role::Admin, Role::Finance])?;
+        let mut tx = self.db.begin_write().await?;
+        tx.serialize().await?;
+        let r = self.load(&tx, id).await?;
+        if r.status != ReceiptStatus::Paid.as_str() {
+            return Err(CoreError::Conflict(format!(
+                "receipt {} is {}, not paid",
+                r.number, r.status
+            )));
+        }
+        let now = self.clock.now_ms();
+        let mut am: receipts::ActiveModel = r.clone().into();
+        am.status = Set(ReceiptStatus::Pending.as_str().into());
+        am.paid_at = Set(None);
+        am.paid_method = Set(None);
+        am.paid_reference = Set(None);
+        am.updated_at = Set(now);
+        let after = am.update(&*tx).await?;
+        self.audit_change(&mut tx, actor, meta, "receipt.revert", &after, json!({"before": r.status, "after": after.status, "paid_method": r.paid_method, "paid_reference": r.paid_reference})).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}
+
+/// Takes the next invoice number of `year` inside the caller's (serialised) transaction.
+async fn next_number(tx: &WriteTx, year: i32) -> CoreResult<i64> {
+    let current = invoice_counters::Entity::find_by_id(year).one(&**tx).await?;
+    let next = current.as_ref().map_or(1, |c| c.last + 1);
+    let am = invoice_counters::ActiveModel {
+        year: Set(year),
+        last: Set(next),
+    };
+    if current.is_some() {
+        am.update(&**tx).await?;
+    } else {
+        am.insert(&**tx).await?;
+    }
+    Ok(next)
+}

@@ -14,5 +14,6 @@ mod operations;
 #[cfg(feature = "pam")]
 mod pam;
 mod plugins_cli;
+mod receipts;
 mod slurm;
 mod usage;

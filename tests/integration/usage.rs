@@ -55,7 +55,7 @@ fn setup(dir: &Path, jobs: usize, odd_every: usize) -> PathBuf {
     config
 }
 
-async fn server_with_usage(backend: Backend, jobs: usize, odd_every: usize) -> Server {
+pub(crate) async fn server_with_usage(backend: Backend, jobs: usize, odd_every: usize) -> Server {
     build_csv_plugin();
     let db = crate::harness::TestDb::new(backend).await;
     let config = setup(&db.dir, jobs, odd_every);
@@ -63,7 +63,7 @@ async fn server_with_usage(backend: Backend, jobs: usize, odd_every: usize) -> S
     Server::start_on(db, &[("HPC_BILLING_CONFIG", config.as_str())]).await
 }
 
-const INGEST: &str = "mutation { ingestUsage(source: \"lab\", from: \"2020-01-01T00:00:00Z\", to: \"2030-01-01T00:00:00Z\") { fetched inserted updated unchanged rejected warnings sourceUsed } }";
+pub(crate) const INGEST: &str = "mutation { ingestUsage(source: \"lab\", from: \"2020-01-01T00:00:00Z\", to: \"2030-01-01T00:00:00Z\") { fetched inserted updated unchanged rejected warnings sourceUsed } }";
 
 async fn all_pages(c: &Client, query: &str, field: &str) -> Vec<Value> {
     let mut out = Vec::new();

@@ -53,16 +53,11 @@ impl ReceiptService {
     pub async fn list(
         &self,
         p: &Principal,
-        mut f: ReceiptFilter,
+        f: ReceiptFilter,
         first: u64,
         after_id: Option<i64>,
     ) -> CoreResult<ReceiptPage> {
-        if p.role == Role::User {
-            if f.user.as_deref().is_some_and(|u| u != p.username) {
-                return Err(CoreError::Forbidden("you may only see your own receipts".into()));
-            }
-            f.user = Some(p.username.clone());
-        }
+        let f = self.scope(p, f)?;
         let cond = condition(&f);
         let total = receipts::Entity::find().filter(cond.clone()).count(self.conn()).await?;
         let mut q = receipts::Entity::find().filter(cond);
@@ -81,6 +76,28 @@ impl ReceiptService {
             has_next,
             total,
         })
+    }
+
+    /// Receipts of an already scoped filter in id order after `after_id`, for exports.
+    pub async fn chunk(&self, f: &ReceiptFilter, after_id: i64, limit: u64) -> CoreResult<Vec<Receipt>> {
+        Ok(receipts::Entity::find()
+            .filter(condition(f))
+            .filter(receipts::Column::Id.gt(after_id))
+            .order_by_asc(receipts::Column::Id)
+            .limit(limit)
+            .all(self.conn())
+            .await?)
+    }
+
+    /// Applies who-may-see-what to a filter: users see only their own receipts.
+    pub fn scope(&self, p: &Principal, mut f: ReceiptFilter) -> CoreResult<ReceiptFilter> {
+        if p.role == Role::User {
+            if f.user.as_deref().is_some_and(|u| u != p.username) {
+                return Err(CoreError::Forbidden("you may only see your own receipts".into()));
+            }
+            f.user = Some(p.username.clone());
+        }
+        Ok(f)
     }
 
     /// One receipt, for its owner, admin and finance; `NOT_FOUND` for anyone else, so others

@@ -45,7 +45,7 @@ pub fn csv_line<I: IntoIterator<Item = S>, S: AsRef<str>>(fields: I) -> String {
 /// A streamed CSV body: the header, then rows fetched in chunks after the last row's key, until
 /// a chunk comes back empty. A failure midway ends the stream with an error, so the client sees a
 /// broken download rather than a silently short file.
-fn csv_body<T, F, Fut>(header: String, fetch: F, row: fn(&T) -> String, key: fn(&T) -> i64) -> Body
+pub(crate) fn csv_body<T, F, Fut>(header: String, fetch: F, row: fn(&T) -> String, key: fn(&T) -> i64) -> Body
 where
     T: Send + 'static,
     F: Fn(i64) -> Fut + Send + Sync + 'static,
@@ -77,7 +77,7 @@ where
     Body::from_stream(chunks)
 }
 
-fn plain_error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn plain_error(status: StatusCode, message: &str) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -116,7 +116,7 @@ pub struct AuditExportParams {
     to: Option<String>,
 }
 
-fn parse_time(field: &str, v: Option<&str>) -> Result<Option<i64>, String> {
+pub(crate) fn parse_time(field: &str, v: Option<&str>) -> Result<Option<i64>, String> {
     v.map(|s| {
         chrono::DateTime::parse_from_rfc3339(s)
             .map(|t| t.timestamp_millis())
@@ -125,7 +125,7 @@ fn parse_time(field: &str, v: Option<&str>) -> Result<Option<i64>, String> {
     .transpose()
 }
 
-fn ms_to_rfc3339(ms: i64) -> String {
+pub(crate) fn ms_to_rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339())
         .unwrap_or_default()
@@ -259,6 +259,13 @@ pub struct UsageExportParams {
     state: Option<String>,
 }
 
+impl UsageExportParams {
+    /// Restricts the export to one user (`/export/my-usage.csv`).
+    pub fn set_user(&mut self, user: String) {
+        self.user = Some(user);
+    }
+}
+
 fn usage_row(j: &hpcb_entities::tables::jobs::Model) -> String {
     use hpcb_core::pricing::{hours, per_hour};
     let currency = hpcb_entities::Currency::parse(&j.currency).unwrap_or(hpcb_entities::Currency::THB);
@@ -296,10 +303,14 @@ pub async fn usage_csv(
     Query(params): Query<UsageExportParams>,
     headers: HeaderMap,
 ) -> Response {
-    let p = match authorize(&state, &headers, &[Role::Admin, Role::Finance, Role::User]).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    match authorize(&state, &headers, &[Role::Admin, Role::Finance, Role::User]).await {
+        Ok(p) => usage_export(&state, &p, params),
+        Err(r) => r,
+    }
+}
+
+/// The usage export for an authorized caller (also behind `/export/my-usage.csv`).
+pub(crate) fn usage_export(state: &AppState, p: &Principal, params: UsageExportParams) -> Response {
     let times = (
         parse_time("from", params.from.as_deref()),
         parse_time("to", params.to.as_deref()),
@@ -319,7 +330,7 @@ pub async fn usage_csv(
         partition: params.partition,
         state: params.state,
     };
-    let filter = match state.services.usage.scope(&p, filter) {
+    let filter = match state.services.usage.scope(p, filter) {
         Ok(f) => f,
         Err(_) => return plain_error(StatusCode::FORBIDDEN, "you may only export your own usage"),
     };

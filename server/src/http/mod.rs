@@ -7,6 +7,8 @@ pub mod graphql;
 pub mod health;
 pub mod metrics;
 pub mod observe;
+pub mod receipt_export;
+pub mod receipt_page;
 pub mod ws;
 
 use crate::state::AppState;
@@ -23,6 +25,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/export/audit.csv", get(export::audit_csv))
         .route("/export/usage.csv", get(export::usage_csv))
+        .route("/export/my-usage.csv", get(receipt_export::my_usage_csv))
+        .route("/export/receipts.csv", get(receipt_export::receipts_csv))
+        .route("/export/paid.csv", get(receipt_export::paid_csv))
+        .route("/receipts/{id}", get(receipt_page::page))
         .fallback(health::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)

@@ -171,6 +171,38 @@ pub fn generate(spec: &DumpSpec) -> String {
     out
 }
 
+/// `n` completed usage records of one user, as a source would deliver them after parsing:
+/// spread over a year, a tenth of them array tasks, a third with GPUs. For benchmarks that
+/// start after parsing.
+pub fn usage_records(n: usize, user: &str) -> Vec<hpcb_core::usage::UsageRecord> {
+    let end0: i64 = 1_790_000_000_000;
+    (0..n)
+        .map(|i| {
+            let elapsed = 60 + (i as i64 * 7919) % 86_400;
+            let end = end0 - (i as i64 * 37_000) % (365 * 86_400_000);
+            hpcb_core::usage::UsageRecord {
+                job_id: if i % 10 == 0 { format!("{}_{}", 1_000_000 + i / 10, i % 7) } else { (2_000_000 + i).to_string() },
+                user: user.into(),
+                account: Some("physics".into()),
+                partition: Some(["compute", "gpu", "debug"][i % 3].into()),
+                state: "COMPLETED".into(),
+                submit: Some(end - elapsed * 1000 - 5000),
+                start: Some(end - elapsed * 1000),
+                end: Some(end),
+                elapsed_s: elapsed,
+                alloc_cpus: 1 << (i % 6),
+                alloc_gpus: if i % 3 == 1 { 1 + (i % 4) as i64 } else { 0 },
+                alloc_mem_mb: 1024 << (i % 5),
+                cpu_used_ms: Some(elapsed * 700),
+                cpu_time_raw_s: Some(elapsed * (1 << (i % 6))),
+                mem_used_kib_s: Some(elapsed * 500_000),
+                energy_j: None,
+                nodes: Some(format!("node{:02}", i % 16)),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

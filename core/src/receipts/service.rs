@@ -12,8 +12,11 @@ use crate::metrics::Metrics;
 use crate::rates::Rate;
 use hpcb_entities::tables::{billed_jobs, invoice_counters, jobs, rates, receipt_items, receipts};
 use hpcb_entities::Currency;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::sea_query::{Expr, Order, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -115,21 +118,9 @@ impl ReceiptService {
         ended_before: i64,
         keys: Option<&[String]>,
     ) -> CoreResult<Vec<jobs::Model>> {
-        let mut q = jobs::Entity::find()
-            .filter(jobs::Column::Username.eq(user))
-            .filter(jobs::Column::EndAt.is_not_null())
-            .filter(jobs::Column::EndAt.lte(ended_before))
-            .filter(jobs::Column::State.is_not_in(UNFINISHED))
-            .filter(Expr::cust(
-                "NOT EXISTS (SELECT 1 FROM billed_jobs b WHERE b.cluster = jobs.cluster AND b.job_key = jobs.job_key)",
-            ));
-        if let Some(after) = ended_after {
-            q = q.filter(jobs::Column::EndAt.gte(after));
-        }
-        if let Some(k) = keys {
-            q = q.filter(jobs::Column::JobKey.is_in(k.to_vec()));
-        }
-        Ok(q.order_by_asc(jobs::Column::EndAt)
+        Ok(jobs::Entity::find()
+            .filter(billable_condition(user, ended_after, ended_before, keys))
+            .order_by_asc(jobs::Column::EndAt)
             .order_by_asc(jobs::Column::Id)
             .all(conn)
             .await?)
@@ -209,59 +200,156 @@ impl ReceiptService {
         // Receipts are serialised with each other (and the audit chain): the selection below
         // then sees every job a concurrent receipt took, and the invoice counter has one writer.
         tx.serialize().await?;
-        let jobs = Self::billable(&*tx, user, ended_after, ended_before, keys).await?;
-        if jobs.is_empty() {
+        let cond = billable_condition(user, ended_after, ended_before, keys);
+        let (count, currencies, currency): (i64, i64, Option<String>) = jobs::Entity::find()
+            .select_only()
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .column_as(Expr::cust("COUNT(DISTINCT currency)"), "c")
+            .column_as(Expr::cust("MIN(currency)"), "cur")
+            .filter(cond.clone())
+            .into_tuple()
+            .one(&*tx)
+            .await?
+            .unwrap_or((0, 0, None));
+        if count == 0 {
             return Ok(None);
         }
         if let Some(k) = keys {
-            if jobs.len() != k.len() {
-                let found: std::collections::HashSet<&str> = jobs.iter().map(|j| j.job_key.as_str()).collect();
-                let missing: Vec<&str> = k.iter().map(String::as_str).filter(|x| !found.contains(x)).collect();
+            if count as usize != k.len() {
+                let found: std::collections::HashSet<String> = jobs::Entity::find()
+                    .select_only()
+                    .column(jobs::Column::JobKey)
+                    .filter(cond.clone())
+                    .into_tuple::<String>()
+                    .all(&*tx)
+                    .await?
+                    .into_iter()
+                    .collect();
+                let missing: Vec<&str> = k.iter().map(String::as_str).filter(|x| !found.contains(*x)).collect();
                 return Err(CoreError::Conflict(format!(
                     "jobs {} cannot be billed: not yours, not ended, or already on a receipt",
                     missing.join(", ")
                 )));
             }
         }
-        let lines = Self::lines(&*tx, jobs).await?;
+        if currencies > 1 {
+            return Err(CoreError::validation(
+                "jobs",
+                "these jobs are priced in several currencies: bill them separately",
+            ));
+        }
         let now = self.clock.now_ms();
         let year = chrono::DateTime::from_timestamp_millis(now)
             .map(|t| chrono::Datelike::year(&t))
             .unwrap_or(1970);
         let seq = next_number(&tx, year).await?;
         let number = format!("INV-{year}-{seq:06}");
-        let (header, items) = self.assemble(user, actor.name(), ended_before, period_month, &lines, now, number)?;
+        let (mut header, _) = self.assemble(user, actor.name(), ended_before, period_month, &[], now, number)?;
+        header.currency = currency.unwrap_or(header.currency);
         let mut am: receipts::ActiveModel = header.into();
         am.id = NotSet;
         let receipt = am.insert(&*tx).await?;
-        for chunk in items.chunks(500) {
-            let rows = chunk.iter().map(|i| {
-                let mut a: receipt_items::ActiveModel = i.clone().into();
-                a.id = NotSet;
-                a.receipt_id = Set(receipt.id);
-                a
-            });
-            receipt_items::Entity::insert_many(rows)
-                .exec_without_returning(&*tx)
-                .await?;
-        }
-        for chunk in items.chunks(1000) {
-            let rows = chunk.iter().map(|i| billed_jobs::ActiveModel {
-                cluster: Set(i.cluster.clone()),
-                job_key: Set(i.job_key.clone()),
-                receipt_id: Set(receipt.id),
-            });
-            billed_jobs::Entity::insert_many(rows)
-                .exec_without_returning(&*tx)
-                .await
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        CoreError::Conflict("some of these jobs were billed by another receipt at the same time".into())
-                    } else {
-                        e.into()
-                    }
-                })?;
-        }
+        // Lines are copied by the database in one statement each (set-based: a receipt over
+        // 100 000 jobs binds a handful of values, not millions), with each job's rate version
+        // locked in, then the totals are computed from the stored lines, so the header always
+        // equals their sum.
+        let backend = tx.get_database_backend();
+        let copy = Query::insert()
+            .into_table(receipt_items::Entity)
+            .columns([
+                receipt_items::Column::ReceiptId,
+                receipt_items::Column::Cluster,
+                receipt_items::Column::JobKey,
+                receipt_items::Column::JobId,
+                receipt_items::Column::EndAt,
+                receipt_items::Column::CpuMs,
+                receipt_items::Column::GpuS,
+                receipt_items::Column::MemKibS,
+                receipt_items::Column::Tier,
+                receipt_items::Column::RateId,
+                receipt_items::Column::CpuRate,
+                receipt_items::Column::GpuRate,
+                receipt_items::Column::MemRate,
+                receipt_items::Column::CostMinor,
+                receipt_items::Column::ContentHash,
+            ])
+            .select_from(
+                Query::select()
+                    .expr(Expr::val(receipt.id))
+                    .columns([
+                        (jobs::Entity, jobs::Column::Cluster),
+                        (jobs::Entity, jobs::Column::JobKey),
+                        (jobs::Entity, jobs::Column::JobId),
+                        (jobs::Entity, jobs::Column::EndAt),
+                        (jobs::Entity, jobs::Column::CpuMs),
+                        (jobs::Entity, jobs::Column::GpuS),
+                        (jobs::Entity, jobs::Column::MemKibS),
+                        (jobs::Entity, jobs::Column::Tier),
+                        (jobs::Entity, jobs::Column::RateId),
+                    ])
+                    .expr(Expr::cust("COALESCE(rates.cpu, '0')"))
+                    .expr(Expr::cust("COALESCE(rates.gpu, '0')"))
+                    .expr(Expr::cust("COALESCE(rates.mem, '0')"))
+                    .columns([
+                        (jobs::Entity, jobs::Column::CostMinor),
+                        (jobs::Entity, jobs::Column::ContentHash),
+                    ])
+                    .from(jobs::Entity)
+                    .left_join(
+                        rates::Entity,
+                        Expr::col((rates::Entity, rates::Column::Id)).equals((jobs::Entity, jobs::Column::RateId)),
+                    )
+                    .cond_where(cond)
+                    .order_by((jobs::Entity, jobs::Column::EndAt), Order::Asc)
+                    .order_by((jobs::Entity, jobs::Column::Id), Order::Asc)
+                    .to_owned(),
+            )
+            .map_err(|e| CoreError::internal(format!("building the line copy: {e}")))?
+            .to_owned();
+        tx.execute(backend.build(&copy)).await?;
+        let guard = Query::insert()
+            .into_table(billed_jobs::Entity)
+            .columns([
+                billed_jobs::Column::Cluster,
+                billed_jobs::Column::JobKey,
+                billed_jobs::Column::ReceiptId,
+            ])
+            .select_from(
+                Query::select()
+                    .columns([
+                        receipt_items::Column::Cluster,
+                        receipt_items::Column::JobKey,
+                        receipt_items::Column::ReceiptId,
+                    ])
+                    .from(receipt_items::Entity)
+                    .and_where(receipt_items::Column::ReceiptId.eq(receipt.id))
+                    .to_owned(),
+            )
+            .map_err(|e| CoreError::internal(format!("building the billed-job guard: {e}")))?
+            .to_owned();
+        tx.execute(backend.build(&guard)).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                CoreError::Conflict("some of these jobs were billed by another receipt at the same time".into())
+            } else {
+                e.into()
+            }
+        })?;
+        let (lines, sum): (i64, i64) = receipt_items::Entity::find()
+            .select_only()
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .column_as(Expr::cust("CAST(COALESCE(SUM(cost_minor), 0) AS BIGINT)"), "s")
+            .filter(receipt_items::Column::ReceiptId.eq(receipt.id))
+            .into_tuple()
+            .one(&*tx)
+            .await?
+            .unwrap_or((0, 0));
+        let t = totals(sum, &self.tax)?;
+        let mut am: receipts::ActiveModel = receipt.into();
+        am.subtotal_minor = Set(t.subtotal);
+        am.tax_minor = Set(t.tax);
+        am.total_minor = Set(t.total);
+        let receipt = am.update(&*tx).await?;
+        let items_len = lines;
         self.audit_change(
             &mut tx,
             actor,
@@ -269,7 +357,7 @@ impl ReceiptService {
             "receipt.create",
             &receipt,
             json!({
-                "number": receipt.number, "user": user, "lines": items.len(), "subtotal_minor": receipt.subtotal_minor,
+                "number": receipt.number, "user": user, "lines": items_len, "subtotal_minor": receipt.subtotal_minor,
                 "tax_minor": receipt.tax_minor, "total_minor": receipt.total_minor, "currency": receipt.currency,
                 "ended_before": ended_before, "period_month": period_month,
             }),
@@ -548,6 +636,25 @@ impl ReceiptService {
         tx.commit().await?;
         Ok(after)
     }
+}
+
+/// The unbilled, ended jobs of `user` in a window (or among `keys`).
+fn billable_condition(user: &str, ended_after: Option<i64>, ended_before: i64, keys: Option<&[String]>) -> Condition {
+    let mut c = Condition::all()
+        .add(jobs::Column::Username.eq(user))
+        .add(jobs::Column::EndAt.is_not_null())
+        .add(jobs::Column::EndAt.lte(ended_before))
+        .add(jobs::Column::State.is_not_in(UNFINISHED))
+        .add(Expr::cust(
+            "NOT EXISTS (SELECT 1 FROM billed_jobs b WHERE b.cluster = jobs.cluster AND b.job_key = jobs.job_key)",
+        ));
+    if let Some(after) = ended_after {
+        c = c.add(jobs::Column::EndAt.gte(after));
+    }
+    if let Some(k) = keys {
+        c = c.add(jobs::Column::JobKey.is_in(k.to_vec()));
+    }
+    c
 }
 
 /// Takes the next invoice number of `year` inside the caller's (serialised) transaction.

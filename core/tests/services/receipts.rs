@@ -86,7 +86,7 @@ async fn a_receipt_matches_hand_computed_lines_tax_and_totals(backend: Backend) 
         lines.iter().map(|l| l.cost_minor).collect::<Vec<_>>(),
         vec![27_200, 1_150, 0]
     );
-    assert_eq!(lines[0].cpu_rate, "5");
+    assert_eq!(Decimal::from_str(&lines[0].cpu_rate).expect("rate"), Decimal::from(5));
     // Nothing left to bill, and a user cannot bill someone else.
     let again = c
         .services
@@ -160,13 +160,11 @@ async fn rates_are_locked_in_and_a_mid_period_change_prices_each_job_by_its_end(
         .await
         .expect("receipt");
     let lines = c.services.receipts.lines_of(&[r.id]).await.expect("lines");
-    assert_eq!(
-        lines
-            .iter()
-            .map(|l| (l.cost_minor, l.cpu_rate.as_str()))
-            .collect::<Vec<_>>(),
-        vec![(500, "5"), (800, "8")]
-    );
+    let locked: Vec<(i64, Decimal)> = lines
+        .iter()
+        .map(|l| (l.cost_minor, Decimal::from_str(&l.cpu_rate).expect("rate")))
+        .collect();
+    assert_eq!(locked, vec![(500, Decimal::from(5)), (800, Decimal::from(8))]);
     // A later rate change does not touch the issued receipt.
     c.services
         .rates

@@ -28,17 +28,27 @@ impl UsageSource for Records {
         "memory".into()
     }
     async fn fetch(&self, _from: i64, _to: i64) -> CoreResult<FetchResult> {
-        Ok(FetchResult { jobs: self.0.clone(), warnings: Vec::new() })
+        Ok(FetchResult {
+            jobs: self.0.clone(),
+            warnings: Vec::new(),
+        })
     }
 }
 
 async fn bill(label: &str, url: &str, n: usize) {
-    let db = Db::connect(&DbOptions { url: url.into(), max_connections: 8, acquire_timeout: Duration::from_secs(30) })
-        .await
-        .expect("connect");
+    let db = Db::connect(&DbOptions {
+        url: url.into(),
+        max_connections: 8,
+        acquire_timeout: Duration::from_secs(30),
+    })
+    .await
+    .expect("connect");
     Migrator::up(db.conn(), None).await.expect("migrate");
     let config = ServicesConfig {
-        auth: AuthSettings { jwt_secret: vec![1; 32], ..AuthSettings::default() },
+        auth: AuthSettings {
+            jwt_secret: vec![1; 32],
+            ..AuthSettings::default()
+        },
         audit_key: vec![2; 32],
         default_currency: Currency::THB,
         tier_rules: TierRules::default(),
@@ -53,10 +63,21 @@ async fn bill(label: &str, url: &str, n: usize) {
         initial_lookback_secs: 0,
     };
     let s = Services::new(db, config, Arc::new(SystemClock), None, vec![source]).expect("services");
-    s.ingest.run_now(Actor::System("bench"), &RequestMeta::cli(), "bench", 0, i64::MAX / 2).await.expect("ingest");
+    s.ingest
+        .run_now(Actor::System("bench"), &RequestMeta::cli(), "bench", 0, i64::MAX / 2)
+        .await
+        .expect("ingest");
     let t = Instant::now();
-    let input = ReceiptInput { user: Some("alice".into()), ended_before: None, jobs: None };
-    let r = s.receipts.create(Actor::System("bench"), &RequestMeta::cli(), input).await.expect("receipt");
+    let input = ReceiptInput {
+        user: Some("alice".into()),
+        ended_before: None,
+        jobs: None,
+    };
+    let r = s
+        .receipts
+        .create(Actor::System("bench"), &RequestMeta::cli(), input)
+        .await
+        .expect("receipt");
     println!(
         "{label}: receipt over {n} jobs in {:.1} ms ({}, total {} satang)",
         t.elapsed().as_secs_f64() * 1000.0,
@@ -66,20 +87,34 @@ async fn bill(label: &str, url: &str, n: usize) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         for n in [1_000, 100_000] {
             let dir = std::env::temp_dir().join(format!("hpcb-bench-receipts-{}-{n}", std::process::id()));
             std::fs::create_dir_all(&dir).expect("dir");
-            bill("sqlite", &format!("sqlite://{}?mode=rwc", dir.join("b.db").display()), n).await;
+            bill(
+                "sqlite",
+                &format!("sqlite://{}?mode=rwc", dir.join("b.db").display()),
+                n,
+            )
+            .await;
             let _ = std::fs::remove_dir_all(&dir);
-            let admin = std::env::var("HPC_BILLING_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let admin = std::env::var("HPC_BILLING_TEST_PG_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
             if let Ok(conn) = Database::connect(&admin).await {
                 let name = format!("hpcb_bench_r_{}_{n}", std::process::id());
-                conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create");
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create");
                 let url = format!("{}/{name}", admin.rsplit_once('/').map(|(p, _)| p).unwrap_or(&admin));
                 bill("postgres", &url, n).await;
-                let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                let _ = conn
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
             }
         }
     });

@@ -181,7 +181,11 @@ pub fn usage_records(n: usize, user: &str) -> Vec<hpcb_core::usage::UsageRecord>
             let elapsed = 60 + (i as i64 * 7919) % 86_400;
             let end = end0 - (i as i64 * 37_000) % (365 * 86_400_000);
             hpcb_core::usage::UsageRecord {
-                job_id: if i % 10 == 0 { format!("{}_{}", 1_000_000 + i / 10, i % 7) } else { (2_000_000 + i).to_string() },
+                job_id: if i % 10 == 0 {
+                    format!("{}_{}", 1_000_000 + i / 10, i % 7)
+                } else {
+                    (2_000_000 + i).to_string()
+                },
                 user: user.into(),
                 account: Some("physics".into()),
                 partition: Some(["compute", "gpu", "debug"][i % 3].into()),

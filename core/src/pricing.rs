@@ -96,6 +96,89 @@ pub fn cost_minor(q: Quantities, p: Prices, currency: Currency) -> CoreResult<i6
     i64::try_from(div_round_half_away(scaled_n, DENOMINATOR)).map_err(|_| overflow())
 }
 
+/// A rate version's prices and currency brought once to the integers [`cost_minor`] multiplies
+/// by, so pricing a million jobs does not rescale the same three decimals a million times.
+/// [`ScaledPrices::cost_minor`] gives exactly [`cost_minor`]'s result, errors included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScaledPrices {
+    /// Per CPU core-millisecond: the scaled rate × KiB per GiB.
+    cpu: i128,
+    /// Per GPU-second: the scaled rate × 1000 × KiB per GiB.
+    gpu: i128,
+    /// Per KiB·second: the scaled rate × 1000.
+    mem: i128,
+    /// 10^(the currency's minor-unit exponent).
+    minor: i128,
+    /// The largest magnitude whose product with `minor` fits in an `i128`.
+    minor_limit: u128,
+}
+
+impl ScaledPrices {
+    /// `None` when [`cost_minor`] would refuse these prices whatever the quantities (a rate
+    /// with more than 8 decimal places); such rates are priced by [`cost_minor`] itself, which
+    /// says why.
+    pub fn new(p: Prices, currency: Currency) -> Option<ScaledPrices> {
+        Some(ScaledPrices {
+            cpu: scaled(p.cpu, "cpu").ok()?.checked_mul(KIB_PER_GIB)?,
+            gpu: scaled(p.gpu, "gpu").ok()?.checked_mul(1000 * KIB_PER_GIB)?,
+            mem: scaled(p.mem, "mem").ok()?.checked_mul(1000)?,
+            minor: 10i128.pow(exponent(currency)),
+            minor_limit: (i128::MAX / 10i128.pow(exponent(currency))).unsigned_abs(),
+        })
+    }
+
+    /// [`cost_minor`] of `q` at these prices. Each term is the same product as there, only
+    /// with its constant factors (1000, 2^20) multiplied in advance; as those are at least 1, a
+    /// term overflows exactly when it overflows there, and the sum, scaling and rounding are
+    /// the same.
+    pub fn cost_minor(&self, q: Quantities) -> CoreResult<i64> {
+        let scaled_n = term(q.cpu_ms, self.cpu)
+            .zip(term(q.gpu_s, self.gpu))
+            .zip(term(q.mem_kib_s, self.mem))
+            .and_then(|((cpu, gpu), mem)| cpu.checked_add(gpu)?.checked_add(mem))
+            .and_then(|n| match n.unsigned_abs() <= self.minor_limit {
+                // |n × minor| ≤ i128::MAX: no overflow to check for
+                true => Some(n * self.minor),
+                false => n.checked_mul(self.minor),
+            })
+            .ok_or_else(overflow)?;
+        i64::try_from(div_round_half_away_once(scaled_n, DENOMINATOR)).map_err(|_| overflow())
+    }
+}
+
+/// `quantity × price`, `None` on overflow. A price that fits in 64 bits cannot overflow (two
+/// 64-bit factors fit in 128), so it is a single multiplication, not the checked 128-bit one.
+fn term(quantity: i64, price: i128) -> Option<i128> {
+    match i64::try_from(price) {
+        Ok(price) => Some(i128::from(quantity) * i128::from(price)),
+        Err(_) => i128::from(quantity).checked_mul(price),
+    }
+}
+
+/// [`DENOMINATOR`] is this odd part times 2^20 (`KIB_PER_GIB`).
+const DENOMINATOR_ODD: u64 = 3_600_000 * 100_000_000;
+
+/// [`div_round_half_away`] with at most one 128-bit division: the remainder is recovered by a
+/// multiplication (`d` is positive), and a division by [`DENOMINATOR`] whose quotient fits in
+/// 64 bits (every real job) divides `n / 2^20` by the odd part in 64 bits, which is exact:
+/// ⌊⌊n / 2^20⌋ / c⌋ = ⌊n / (2^20 c)⌋. Pricing divides once per job; this makes that cheap.
+fn div_round_half_away_once(n: i128, d: i128) -> i128 {
+    let (magnitude, divisor) = (n.unsigned_abs(), d.unsigned_abs());
+    let q = match u64::try_from(magnitude >> 20) {
+        Ok(high) if d == DENOMINATOR => u128::from(high / DENOMINATOR_ODD),
+        _ => magnitude / divisor,
+    };
+    let r = magnitude - q * divisor;
+    let rounded = if 2 * r >= divisor { q + 1 } else { q };
+    // below 2^127 unless d is 1 and n is i128::MIN, which wraps back to itself as there
+    let rounded = rounded as i128;
+    if n < 0 {
+        rounded.wrapping_neg()
+    } else {
+        rounded
+    }
+}
+
 /// The exact cost as a decimal with 10 places (for explanations; never for billing).
 pub fn cost_exact(q: Quantities, p: Prices) -> CoreResult<Decimal> {
     let n = numerator(q, p)?;
@@ -257,6 +340,92 @@ mod tests {
             mem: d("1000000000"),
         };
         assert!(cost_minor(huge, pricey, Currency::THB).is_err());
+    }
+
+    #[test]
+    fn scaled_prices_cost_exactly_what_cost_minor_does() {
+        let jpy = Currency::parse("JPY").expect("code");
+        let prices = [
+            mu(),
+            Prices {
+                cpu: d("0.03"),
+                gpu: d("0"),
+                mem: d("0"),
+            },
+            Prices {
+                cpu: d("5"),
+                gpu: d("100"),
+                mem: d("2"),
+            },
+            Prices {
+                cpu: d("-1.5"),
+                gpu: d("0.00000001"),
+                mem: d("123456.78901234"),
+            },
+            Prices {
+                cpu: d("1000000000"),
+                gpu: d("1000000000"),
+                mem: d("1000000000"),
+            },
+        ];
+        let amounts = [
+            0,
+            1,
+            17_999,
+            18_000,
+            1_799_999,
+            1_800_000,
+            3_600_000,
+            987_654_321,
+            i64::MAX / 7,
+            i64::MAX,
+        ];
+        for p in prices {
+            for currency in [Currency::THB, jpy] {
+                let scaled = ScaledPrices::new(p, currency).expect("at most 8 places");
+                for cpu_ms in amounts {
+                    for gpu_s in [0, 1, 3_600, 1_000_000_007] {
+                        for mem_kib_s in [0, 5, per_hour::MEM_KIB_S, i64::MAX / 3] {
+                            let q = Quantities {
+                                cpu_ms,
+                                gpu_s,
+                                mem_kib_s,
+                            };
+                            let expected = cost_minor(q, p, currency).map_err(|e| e.to_string());
+                            assert_eq!(scaled.cost_minor(q).map_err(|e| e.to_string()), expected, "{q:?} {p:?}");
+                        }
+                    }
+                }
+            }
+        }
+        let too_precise = Prices {
+            cpu: d("0.000000001"),
+            ..mu()
+        };
+        assert_eq!(ScaledPrices::new(too_precise, Currency::THB), None);
+        assert_eq!(i128::from(DENOMINATOR_ODD) << 20, DENOMINATOR);
+        let near_half = [
+            DENOMINATOR / 2,
+            DENOMINATOR / 2 + 1,
+            DENOMINATOR / 2 - 1,
+            7 * DENOMINATOR + DENOMINATOR / 2,
+        ];
+        let big = [
+            (1i128 << 84) - 1,
+            1i128 << 84,
+            (1i128 << 84) + DENOMINATOR / 2,
+            5 * DENOMINATOR - 1,
+        ];
+        for n in [0, 1, -1, 5, -5, 10, 15, -15, 14, i128::MAX, i128::MIN + 1, i128::MIN]
+            .into_iter()
+            .chain(near_half)
+            .chain(big)
+            .flat_map(|n| [n, n.saturating_neg()])
+        {
+            for d in [1, 2, 10, DENOMINATOR] {
+                assert_eq!(div_round_half_away_once(n, d), div_round_half_away(n, d), "{n} / {d}");
+            }
+        }
     }
 
     #[test]

@@ -38,42 +38,84 @@ pub(crate) struct StepUsage {
     pub energy_j: Option<i64>,
 }
 
+/// The steps of one job summed as they arrive, so a parser needs to keep no list of steps: the
+/// CPU time (TotalCPU, else CPUTimeRAW × 1000), AveRSS × elapsed in byte·seconds, and energy,
+/// each unknown until a step reports it. Sums saturate; every amount is non-negative. Kept in 40
+/// bytes (a parser holds one per job until the end).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct StepTotals {
+    cpu_ms: i64,
+    energy_j: i64,
+    /// Byte·seconds, as the halves of a `u128` (which would align the whole to 16 bytes).
+    mem_low: u64,
+    mem_high: u64,
+    /// Which sums some step reported: [`CPU`], [`MEM`], [`ENERGY`].
+    known: u8,
+}
+
+const CPU: u8 = 1;
+const MEM: u8 = 2;
+const ENERGY: u8 = 4;
+
+impl StepTotals {
+    /// Adds one step.
+    pub(crate) fn add(&mut self, step: &StepUsage) {
+        if let Some(ms) = step
+            .total_cpu_ms
+            .or_else(|| step.cpu_time_raw_s.map(|s| s.saturating_mul(1000)))
+        {
+            self.cpu_ms = self.cpu_ms.saturating_add(ms);
+            self.known |= CPU;
+        }
+        if let Some(bytes) = step.ave_rss_bytes {
+            let seconds = u128::try_from(step.elapsed_s.unwrap_or(0).max(0)).unwrap_or(0);
+            let sum = (u128::from(self.mem_high) << 64 | u128::from(self.mem_low))
+                .saturating_add(bytes.saturating_mul(seconds));
+            (self.mem_low, self.mem_high) = (sum as u64, (sum >> 64) as u64);
+            self.known |= MEM;
+        }
+        if let Some(joules) = step.energy_j {
+            self.energy_j = if self.known & ENERGY == 0 {
+                joules
+            } else {
+                self.energy_j.saturating_add(joules)
+            };
+            self.known |= ENERGY;
+        }
+    }
+
+    /// The job's CPU time: the steps' sum when it is above zero, else the job's own TotalCPU,
+    /// else the (zero) sum of steps that reported one; `None` if nothing is known.
+    pub(crate) fn cpu_used_ms(&self, job_total_cpu_ms: Option<i64>) -> Option<i64> {
+        let sum = (self.known & CPU != 0).then_some(self.cpu_ms);
+        match (sum, job_total_cpu_ms) {
+            (Some(sum), _) if sum > 0 => Some(sum),
+            (_, Some(job_ms)) => Some(job_ms),
+            (sum, None) => sum,
+        }
+    }
+
+    /// The memory used in KiB·s (byte·seconds divided once, rounded down), `None` when no step
+    /// reported AveRSS.
+    pub(crate) fn mem_used_kib_s(&self) -> Option<i64> {
+        let total = u128::from(self.mem_high) << 64 | u128::from(self.mem_low);
+        (self.known & MEM != 0).then(|| i64::try_from(total / 1024).unwrap_or(i64::MAX))
+    }
+
+    /// The job's own energy when known, else the steps' sum.
+    pub(crate) fn energy_j(&self, job_energy_j: Option<i64>) -> Option<i64> {
+        job_energy_j.or((self.known & ENERGY != 0).then_some(self.energy_j))
+    }
+}
+
 /// Builds the record: steps' CPU time (TotalCPU, else CPUTimeRAW × 1000) summed, falling back
 /// to the job's TotalCPU when the sum is zero; AveRSS × step elapsed summed in byte·seconds and
 /// converted to KiB·s once; energy from the job, else summed over steps.
 pub(crate) fn fold(job: JobFields, steps: &[StepUsage]) -> Record {
-    let step_cpu: Vec<i64> = steps
-        .iter()
-        .filter_map(|step| {
-            step.total_cpu_ms
-                .or_else(|| step.cpu_time_raw_s.map(|s| s.saturating_mul(1000)))
-        })
-        .collect();
-    let step_cpu_sum = step_cpu.iter().fold(0i64, |sum, ms| sum.saturating_add(*ms));
-    let cpu_used_ms = match (step_cpu.is_empty(), job.total_cpu_ms) {
-        (false, _) if step_cpu_sum > 0 => Some(step_cpu_sum),
-        (_, Some(job_ms)) => Some(job_ms),
-        (false, None) => Some(step_cpu_sum),
-        (true, None) => None,
-    };
-
-    let mut mem_byte_seconds: Option<u128> = None;
+    let mut totals = StepTotals::default();
     for step in steps {
-        if let Some(bytes) = step.ave_rss_bytes {
-            let seconds = u128::try_from(step.elapsed_s.unwrap_or(0).max(0)).unwrap_or(0);
-            let sum = mem_byte_seconds.unwrap_or(0);
-            mem_byte_seconds = Some(sum.saturating_add(bytes.saturating_mul(seconds)));
-        }
+        totals.add(step);
     }
-    let mem_used_kib_s = mem_byte_seconds.map(|total| i64::try_from(total / 1024).unwrap_or(i64::MAX));
-
-    let energy_j = job.energy_j.or_else(|| {
-        steps
-            .iter()
-            .filter_map(|step| step.energy_j)
-            .reduce(|a, b| a.saturating_add(b))
-    });
-
     Record {
         job_id: job.job_id,
         user: job.user,
@@ -87,10 +129,10 @@ pub(crate) fn fold(job: JobFields, steps: &[StepUsage]) -> Record {
         alloc_cpus: job.alloc_cpus,
         alloc_gpus: job.alloc_gpus,
         alloc_mem_mb: job.alloc_mem_mb,
-        cpu_used_ms,
+        cpu_used_ms: totals.cpu_used_ms(job.total_cpu_ms),
         cpu_time_raw_s: job.cpu_time_raw_s,
-        mem_used_kib_s,
-        energy_j,
+        mem_used_kib_s: totals.mem_used_kib_s(),
+        energy_j: totals.energy_j(job.energy_j),
         nodes: job.nodes,
     }
 }

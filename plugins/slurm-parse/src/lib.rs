@@ -26,6 +26,7 @@ pub mod rest;
 pub mod sacct;
 pub mod size;
 pub mod state;
+mod text;
 pub mod timestamp;
 pub mod tres;
 pub mod window;

@@ -15,7 +15,7 @@ pub enum BareUnit {
 
 impl BareUnit {
     /// The number of bytes in one unit.
-    fn bytes(self) -> u128 {
+    pub(crate) fn bytes(self) -> u128 {
         match self {
             BareUnit::Bytes => 1,
             BareUnit::KiB => 1 << 10,
@@ -26,66 +26,83 @@ impl BareUnit {
 
 /// Parses a memory amount into bytes (rounded to the nearest byte): a decimal number with an
 /// optional binary suffix `K`, `M`, `G`, `T`, `P` (either case; 1024-based, as Slurm means
-/// them), otherwise in `bare`.
+/// them), otherwise in `bare`. An amount beyond `u128` bytes is an error, not a wrap.
 pub fn parse_bytes(text: &str, bare: BareUnit) -> Result<u128, String> {
-    let text = text.trim();
-    let (number, unit) = match text.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let power = match c.to_ascii_uppercase() {
-                'K' => 1,
-                'M' => 2,
-                'G' => 3,
-                'T' => 4,
-                'P' => 5,
+    let text = crate::text::trim(text);
+    let (number, unit) = match text.as_bytes().split_last() {
+        // a multi-byte character's last byte is not ASCII, so this is the last character
+        Some((&suffix, number)) if suffix.is_ascii_alphabetic() => {
+            let power = match suffix.to_ascii_uppercase() {
+                b'K' => 1,
+                b'M' => 2,
+                b'G' => 3,
+                b'T' => 4,
+                b'P' => 5,
                 _ => return Err(format!("unknown size suffix in {text:?}")),
             };
-            (&text[..i], 1u128 << (10 * power))
+            (number, 1u128 << (10 * power))
         }
-        _ => (text, bare.bytes()),
+        _ => (text.as_bytes(), bare.bytes()),
     };
+    // whole numbers (what sacct prints) directly: at most 10^18 × 2^50, far inside u128
+    if let Some(whole) = crate::text::plain_digits(number) {
+        return Ok(whole.unsigned_abs() as u128 * unit);
+    }
     let (numerator, denominator) = decimal(number).ok_or_else(|| format!("not a size: {text:?}"))?;
-    Ok(round_div(numerator * unit, denominator))
+    numerator
+        .checked_mul(unit)
+        .and_then(|exact| round_div(exact, denominator))
+        .ok_or_else(|| format!("amount out of range: {text:?}"))
 }
 
 /// Parses a memory amount into whole MiB (rounded to the nearest), bare numbers being MiB.
 pub fn parse_mib(text: &str) -> Result<i64, String> {
     let bytes = parse_bytes(text, BareUnit::MiB)?;
-    to_i64(round_div(bytes, 1 << 20), text)
+    to_i64(round_div(bytes, 1 << 20).unwrap_or(u128::MAX), text)
 }
 
 /// Parses an energy amount in joules: a plain integer, or a number with a decimal suffix `K`,
 /// `M`, `G` (1000-based, as sacct's `ConsumedEnergy` prints it), rounded to the nearest joule.
 pub fn parse_joules(text: &str) -> Result<i64, String> {
-    let text = text.trim();
-    let (number, unit) = match text.chars().last() {
-        Some('K' | 'k') => (&text[..text.len() - 1], 1_000u128),
-        Some('M') => (&text[..text.len() - 1], 1_000_000),
-        Some('G') => (&text[..text.len() - 1], 1_000_000_000),
-        _ => (text, 1),
+    let text = crate::text::trim(text);
+    let (number, unit) = match text.as_bytes().split_last() {
+        Some((b'K' | b'k', number)) => (number, 1_000u128),
+        Some((b'M', number)) => (number, 1_000_000),
+        Some((b'G', number)) => (number, 1_000_000_000),
+        _ => (text.as_bytes(), 1),
     };
     let (numerator, denominator) = decimal(number).ok_or_else(|| format!("not an energy amount: {text:?}"))?;
-    to_i64(round_div(numerator * unit, denominator), text)
+    // at most 10^27 × 10^9: far inside u128
+    let exact = numerator.saturating_mul(unit);
+    to_i64(round_div(exact, denominator).unwrap_or(u128::MAX), text)
 }
 
 /// A non-negative decimal number as an exact fraction `(numerator, 10^digits)`. At most 18
-/// integer and 9 fraction digits, so later products stay far inside `u128`.
-fn decimal(text: &str) -> Option<(u128, u128)> {
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+/// integer and 9 fraction digits, so the numerator stays below 10^27 (products with a unit are
+/// checked by the callers). Read digit by digit, without building a string.
+fn decimal(text: &[u8]) -> Option<(u128, u128)> {
+    let (whole, fraction) = match text.iter().position(|&b| b == b'.') {
+        Some(dot) => (text.get(..dot)?, text.get(dot + 1..)?),
+        None => (text, &[][..]),
+    };
     if whole.is_empty() || whole.len() > 18 || fraction.len() > 9 {
         return None;
     }
-    if !all_digits(whole) || !all_digits(fraction) || (text.ends_with('.')) {
+    if !whole.iter().all(u8::is_ascii_digit) || !fraction.iter().all(u8::is_ascii_digit) || text.ends_with(b".") {
         return None;
     }
     let denominator = 10u128.pow(u32::try_from(fraction.len()).ok()?);
-    let numerator = format!("{whole}{fraction}").parse::<u128>().ok()?;
+    let numerator = whole
+        .iter()
+        .chain(fraction)
+        .fold(0u128, |n, b| n * 10 + u128::from(b - b'0'));
     Some((numerator, denominator))
 }
 
-/// `numerator / denominator` rounded half up (`denominator` is never zero here).
-fn round_div(numerator: u128, denominator: u128) -> u128 {
-    (numerator + denominator / 2) / denominator.max(1)
+/// `numerator / denominator` rounded half up (`denominator` is never zero here); `None` when
+/// the rounding would overflow (within 10^9 of `u128::MAX`, no real amount).
+fn round_div(numerator: u128, denominator: u128) -> Option<u128> {
+    Some(numerator.checked_add(denominator / 2)? / denominator.max(1))
 }
 
 /// Narrows to `i64`, naming the text when it does not fit.
@@ -138,6 +155,7 @@ mod tests {
             assert!(parse_bytes(text, BareUnit::Bytes).is_err(), "{text:?} must be refused");
         }
         assert!(parse_mib("99999999999999999P").is_err());
+        assert!(parse_bytes("999999999999999999.999999999P", BareUnit::Bytes).is_err());
         assert!(parse_joules("x").is_err());
         assert!(parse_joules("").is_err());
     }

@@ -5,6 +5,25 @@
 /// `["COMPLETED", "REQUEUED"]` is reduced by the caller to its first entry first. An empty
 /// state is an error.
 pub fn base_state(text: &str) -> Result<String, String> {
+    // what sacct prints (`COMPLETED`, `CANCELLED by 1003`): a run of state characters at the
+    // start, ended by the text's end or a space, is the first word and needs no other check
+    let (mut length, mut lower) = (0, false);
+    for b in text.bytes() {
+        if !(b.is_ascii_alphanumeric() || b == b'_') {
+            break;
+        }
+        lower |= b.is_ascii_lowercase();
+        length += 1;
+    }
+    if length > 0 && matches!(text.as_bytes().get(length), None | Some(b' ')) {
+        if let Some(word) = text.get(..length) {
+            return Ok(if lower {
+                word.to_ascii_uppercase()
+            } else {
+                word.to_owned()
+            });
+        }
+    }
     let word = text
         .split_whitespace()
         .next()

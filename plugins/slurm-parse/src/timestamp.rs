@@ -52,47 +52,76 @@ impl UtcOffset {
 /// Parses sacct's local time `YYYY-MM-DDTHH:MM:SS` into Unix milliseconds. `Unknown`, `None` and
 /// the empty string (times Slurm does not know yet) are `Ok(None)`.
 pub fn parse_local(text: &str, offset: UtcOffset) -> Result<Option<i64>, String> {
-    let text = text.trim();
+    let text = crate::text::trim(text);
     if text.is_empty() || text.eq_ignore_ascii_case("Unknown") || text.eq_ignore_ascii_case("None") {
         return Ok(None);
     }
-    let bad = || format!("not a sacct time (expected like 2026-11-21T23:45:43): {text:?}");
-    let bytes = text.as_bytes();
-    if bytes.len() != 19
-        || bytes[4] != b'-'
-        || bytes[7] != b'-'
-        || bytes[10] != b'T'
-        || bytes[13] != b':'
-        || bytes[16] != b':'
-    {
-        return Err(bad());
+    match local_seconds(text.as_bytes()) {
+        Some(local_s) => Ok(Some((local_s - offset.seconds) * 1000)),
+        None => Err(format!(
+            "not a sacct time (expected like 2026-11-21T23:45:43): {text:?}"
+        )),
     }
-    let field = |from: usize, to: usize| {
-        text.get(from..to)
-            .filter(|part| part.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|part| part.parse::<i64>().ok())
+}
+
+/// The seconds since 1970 of a valid `YYYY-MM-DDTHH:MM:SS` read as UTC; `None` for anything
+/// else. Reads the bytes in place: three of these run for every sacct job line.
+fn local_seconds(bytes: &[u8]) -> Option<i64> {
+    match bytes {
+        [date @ .., b'T', _, _, b':', _, _, b':', _, _] if date.len() == 10 => {
+            Some(date_days(date)? * 86_400 + day_seconds(bytes.get(11..)?)?)
+        }
+        _ => None,
+    }
+}
+
+/// The days since 1970-01-01 of a valid date `YYYY-MM-DD`; `None` for anything else.
+pub(crate) fn date_days(date: &[u8]) -> Option<i64> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *date else {
+        return None;
     };
     let (year, month, day) = (
-        field(0, 4).ok_or_else(bad)?,
-        field(5, 7).ok_or_else(bad)?,
-        field(8, 10).ok_or_else(bad)?,
+        two_digits(y0, y1)? * 100 + two_digits(y2, y3)?,
+        two_digits(m0, m1)?,
+        two_digits(d0, d1)?,
     );
-    let (hour, minute, second) = (
-        field(11, 13).ok_or_else(bad)?,
-        field(14, 16).ok_or_else(bad)?,
-        field(17, 19).ok_or_else(bad)?,
-    );
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return Err(bad());
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
     }
-    let local_s = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
-    Ok(Some((local_s - offset.seconds) * 1000))
+    Some(days_from_civil(year, month, day))
+}
+
+/// The day number of the first day of a valid month (`year`, `month` as their ASCII digits),
+/// and the month's length in days; `None` when the digits are not digits or the month is not
+/// 1 to 12. The day number of day `d` of the month is the first's plus `d - 1`.
+pub(crate) fn month_start(year: [u8; 4], month: [u8; 2]) -> Option<(i64, i64)> {
+    let [y0, y1, y2, y3] = year;
+    let year = two_digits(y0, y1)? * 100 + two_digits(y2, y3)?;
+    let month = two_digits(month[0], month[1])?;
+    if !(1..=12).contains(&month) {
+        return None;
+    }
+    Some((days_from_civil(year, month, 1), days_in_month(year, month)))
+}
+
+/// The seconds since midnight of a valid time `HH:MM:SS` (a leap second `:60` allowed); `None`
+/// for anything else.
+pub(crate) fn day_seconds(clock: &[u8]) -> Option<i64> {
+    let [h0, h1, b':', m0, m1, b':', s0, s1] = *clock else {
+        return None;
+    };
+    let (hour, minute, second) = (two_digits(h0, h1)?, two_digits(m0, m1)?, two_digits(s0, s1)?);
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    Some(hour * 3600 + minute * 60 + second)
+}
+
+/// The value of two ASCII digits.
+#[inline]
+pub(crate) fn two_digits(tens: u8, ones: u8) -> Option<i64> {
+    let (tens, ones) = (tens.wrapping_sub(b'0'), ones.wrapping_sub(b'0'));
+    (tens < 10 && ones < 10).then(|| i64::from(tens) * 10 + i64::from(ones))
 }
 
 /// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SS` in the given offset (for `sacct -S/-E` and
@@ -170,6 +199,26 @@ mod tests {
     }
 
     #[test]
+    fn month_starts_and_lengths_give_every_date() {
+        for year in [1970, 1999, 2000, 2024, 2026, 2100] {
+            for month in 1..=12 {
+                let text = format!("{year:04}-{month:02}");
+                let bytes = text.as_bytes();
+                let (start, length) =
+                    month_start([bytes[0], bytes[1], bytes[2], bytes[3]], [bytes[5], bytes[6]]).expect("valid");
+                for day in 1..=31 {
+                    let date = format!("{text}-{day:02}");
+                    let expected = date_days(date.as_bytes());
+                    assert_eq!((day <= length).then_some(start + day - 1), expected, "{date}");
+                }
+            }
+        }
+        assert_eq!(month_start(*b"2026", *b"13"), None);
+        assert_eq!(month_start(*b"2026", *b"00"), None);
+        assert_eq!(month_start(*b"20x6", *b"01"), None);
+    }
+
+    #[test]
     fn formatting_round_trips() {
         let offset = UtcOffset::parse("+07").expect("valid");
         for unix_s in [0, 1_795_304_743, 951_782_400, 4_102_444_800, -86_401] {
@@ -189,6 +238,8 @@ mod tests {
             "2026-11-21T23:45",
             "x",
             "2026-11-21T23:45:4é",
+            "20P6-11-21T23:45:43",
+            "2026-11-21T2~:45:43",
         ] {
             assert!(parse_local(text, UtcOffset::UTC).is_err(), "{text:?} must be refused");
         }

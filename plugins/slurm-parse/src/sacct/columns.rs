@@ -1,5 +1,7 @@
 //! Which sacct column holds which field, found by (case-insensitive) name.
 
+use super::Line;
+
 /// Column positions of the fields the parser understands; `None` when the column is absent.
 #[derive(Debug, Clone)]
 pub struct Columns {
@@ -90,10 +92,11 @@ impl Columns {
     }
 
     /// The trimmed value of a column on a line; `None` when the column is absent or empty.
-    pub(super) fn value<'l>(&self, fields: &[&'l str], column: Option<usize>) -> Option<&'l str> {
+    #[inline]
+    pub(super) fn value<'l>(&self, line: &Line<'l, '_>, column: Option<usize>) -> Option<&'l str> {
         column
-            .and_then(|at| fields.get(at))
-            .map(|value| value.trim())
+            .and_then(|at| line.field(at))
+            .map(crate::text::trim)
             .filter(|value| !value.is_empty())
     }
 }

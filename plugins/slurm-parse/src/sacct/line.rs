@@ -1,22 +1,29 @@
 //! Reading one sacct line as a job (or array task) or as a step.
+//!
+//! Fields are read in place from the line; the only allocations for a readable job line are
+//! the strings its [`Record`] owns, and a step line allocates nothing. An error names the first
+//! field that could not be read, in the order below (the warnings depend on it).
 
-use super::{Columns, SacctOptions};
+use super::{Columns, Line, SacctOptions};
 use crate::duration::parse_duration;
-use crate::fold::{JobFields, StepUsage};
+use crate::fold::StepUsage;
 use crate::job_id::canonical_job_id;
 use crate::size::{parse_bytes, parse_joules, parse_mib};
 use crate::state::base_state;
 use crate::timestamp::parse_local;
-use crate::tres::Tres;
+use crate::tres::TresText;
+use crate::Record;
 
-/// Reads a job line. An error names the first field that could not be read.
-pub(super) fn read_job(columns: &Columns, fields: &[&str], options: &SacctOptions) -> Result<JobFields, String> {
-    let get = |column| columns.value(fields, column);
+/// Reads a job line into its record, as it stands before its steps are folded in: `cpu_used_ms`
+/// and `energy_j` hold the job line's own TotalCPU and energy (what the steps' sums fall back
+/// to, or defer to), `mem_used_kib_s` is `None`. An error names the first field that could not
+/// be read.
+pub(super) fn read_job(columns: &Columns, line: &Line<'_, '_>, options: &SacctOptions) -> Result<Record, String> {
+    let get = |column| columns.value(line, column);
     let id = get(columns.job_id).unwrap_or_default();
     let user = get(columns.user)
         .or_else(|| get(columns.uid))
-        .ok_or("no User (and no UID)")?
-        .to_owned();
+        .ok_or("no User (and no UID)")?;
     let state = base_state(get(columns.state).unwrap_or_default())?;
     let time = |column, name: &str| {
         parse_local(get(column).unwrap_or_default(), options.utc_offset).map_err(|why| format!("{name}: {why}"))
@@ -24,28 +31,37 @@ pub(super) fn read_job(columns: &Columns, fields: &[&str], options: &SacctOption
     let submit = time(columns.submit, "Submit")?;
     let start = time(columns.start, "Start")?;
     let end = time(columns.end, "End")?;
-    let elapsed_s = elapsed_seconds(columns, fields)?.unwrap_or(0);
+    let elapsed_s = elapsed_seconds(columns, line)?.unwrap_or(0);
 
-    let tres =
-        |column, name: &str| Tres::parse(get(column).unwrap_or_default()).map_err(|why| format!("{name}: {why}"));
-    let alloc = tres(columns.alloc_tres, "AllocTRES")?;
-    let req = tres(columns.req_tres, "ReqTRES")?;
+    let (alloc_text, req_text) = (
+        get(columns.alloc_tres).unwrap_or_default(),
+        get(columns.req_tres).unwrap_or_default(),
+    );
+    let alloc = TresText::parse(alloc_text).map_err(|why| format!("AllocTRES: {why}"))?;
+    // a job that got what it asked for prints the same text twice
+    let req = match req_text == alloc_text {
+        true => alloc,
+        false => TresText::parse(req_text).map_err(|why| format!("ReqTRES: {why}"))?,
+    };
 
-    let alloc_cpus = match alloc.count("cpu")? {
+    let alloc_cpus = match alloc.cpus()? {
         Some(cpus) => cpus,
         None => match integer(get(columns.alloc_cpus), "AllocCPUS")?.filter(|cpus| *cpus > 0) {
             Some(cpus) => cpus,
-            None => req
-                .count("cpu")?
-                .or(integer(get(columns.req_cpus), "ReqCPUS")?)
-                .unwrap_or(0),
+            None => {
+                // both are read (and may fail) before either is used
+                let (from_tres, req_cpus) = (req.cpus()?, integer(get(columns.req_cpus), "ReqCPUS")?);
+                from_tres.or(req_cpus).unwrap_or(0)
+            }
         },
     };
     let alloc_gpus = match alloc.gpus()? {
         Some(gpus) => gpus,
         None => req.gpus()?.unwrap_or(0),
     };
-    let alloc_mem_mb = match alloc.mem_mib()?.or(req.mem_mib()?) {
+    // both are read (and may fail) before either is used
+    let (alloc_mem, req_mem) = (alloc.mem_mib()?, req.mem_mib()?);
+    let alloc_mem_mb = match alloc_mem.or(req_mem) {
         Some(mb) => mb,
         None => req_mem_mib(get(columns.req_mem), alloc_cpus)?.unwrap_or(0),
     };
@@ -54,11 +70,12 @@ pub(super) fn read_job(columns: &Columns, fields: &[&str], options: &SacctOption
         Some(text) => parse_duration(text).map_err(|why| format!("TotalCPU: {why}"))?.millis(),
         None => None,
     };
-    let energy_j = energy(columns, fields)?;
+    let energy_j = energy(columns, line)?;
+    let cpu_time_raw_s = integer(get(columns.cpu_time_raw), "CPUTimeRAW")?;
 
-    Ok(JobFields {
+    let record = Record {
         job_id: canonical_job_id(id).to_owned(),
-        user,
+        user: user.to_owned(),
         account: get(columns.account).map(str::to_owned),
         partition: get(columns.partition).map(str::to_owned),
         state,
@@ -69,18 +86,20 @@ pub(super) fn read_job(columns: &Columns, fields: &[&str], options: &SacctOption
         alloc_cpus,
         alloc_gpus,
         alloc_mem_mb,
-        total_cpu_ms,
-        cpu_time_raw_s: integer(get(columns.cpu_time_raw), "CPUTimeRAW")?,
+        cpu_used_ms: total_cpu_ms,
+        cpu_time_raw_s,
+        mem_used_kib_s: None,
         energy_j,
         nodes: get(columns.node_list)
             .filter(|nodes| !nodes.eq_ignore_ascii_case("None assigned"))
             .map(str::to_owned),
-    })
+    };
+    Ok(record)
 }
 
 /// Reads a step line: only what it adds to its job's usage.
-pub(super) fn read_step(columns: &Columns, fields: &[&str], options: &SacctOptions) -> Result<StepUsage, String> {
-    let get = |column| columns.value(fields, column);
+pub(super) fn read_step(columns: &Columns, line: &Line<'_, '_>, options: &SacctOptions) -> Result<StepUsage, String> {
+    let get = |column| columns.value(line, column);
     let total_cpu_ms = match get(columns.total_cpu) {
         Some(text) => parse_duration(text).map_err(|why| format!("TotalCPU: {why}"))?.millis(),
         None => None,
@@ -93,36 +112,36 @@ pub(super) fn read_step(columns: &Columns, fields: &[&str], options: &SacctOptio
         total_cpu_ms,
         cpu_time_raw_s: integer(get(columns.cpu_time_raw), "CPUTimeRAW")?,
         ave_rss_bytes,
-        elapsed_s: elapsed_seconds(columns, fields)?,
-        energy_j: energy(columns, fields)?,
+        elapsed_s: elapsed_seconds(columns, line)?,
+        energy_j: energy(columns, line)?,
     })
 }
 
 /// `ElapsedRaw` (seconds), else `Elapsed` (a duration).
-fn elapsed_seconds(columns: &Columns, fields: &[&str]) -> Result<Option<i64>, String> {
-    if let Some(raw) = integer(columns.value(fields, columns.elapsed_raw), "ElapsedRaw")? {
+fn elapsed_seconds(columns: &Columns, line: &Line<'_, '_>) -> Result<Option<i64>, String> {
+    if let Some(raw) = integer(columns.value(line, columns.elapsed_raw), "ElapsedRaw")? {
         return Ok(Some(raw));
     }
-    match columns.value(fields, columns.elapsed) {
+    match columns.value(line, columns.elapsed) {
         Some(text) => Ok(parse_duration(text).map_err(|why| format!("Elapsed: {why}"))?.seconds()),
         None => Ok(None),
     }
 }
 
 /// `ConsumedEnergyRaw` (joules), else `ConsumedEnergy` (joules with a K/M/G suffix).
-fn energy(columns: &Columns, fields: &[&str]) -> Result<Option<i64>, String> {
-    if let Some(raw) = integer(columns.value(fields, columns.energy_raw), "ConsumedEnergyRaw")? {
+fn energy(columns: &Columns, line: &Line<'_, '_>) -> Result<Option<i64>, String> {
+    if let Some(raw) = integer(columns.value(line, columns.energy_raw), "ConsumedEnergyRaw")? {
         return Ok(Some(raw));
     }
     columns
-        .value(fields, columns.energy)
+        .value(line, columns.energy)
         .map(|text| parse_joules(text).map_err(|why| format!("ConsumedEnergy: {why}")))
         .transpose()
 }
 
 /// `ReqMem` in MiB for the whole job: old sacct marks per-CPU amounts with `c` and per-node ones
 /// with `n` (`100Mc`); a per-CPU amount is multiplied by the CPUs.
-fn req_mem_mib(text: Option<&str>, cpus: i64) -> Result<Option<i64>, String> {
+pub(super) fn req_mem_mib(text: Option<&str>, cpus: i64) -> Result<Option<i64>, String> {
     let Some(text) = text else { return Ok(None) };
     let (amount, per_cpu) = match text.strip_suffix(['c', 'C']) {
         Some(amount) => (amount, true),
@@ -135,8 +154,7 @@ fn req_mem_mib(text: Option<&str>, cpus: i64) -> Result<Option<i64>, String> {
 /// A whole, non-negative number; `Ok(None)` when absent.
 fn integer(text: Option<&str>, name: &str) -> Result<Option<i64>, String> {
     text.map(|text| {
-        text.parse::<i64>()
-            .ok()
+        crate::text::parse_i64(text)
             .filter(|value| *value >= 0)
             .ok_or_else(|| format!("{name}: not a whole number: {text:?}"))
     })

@@ -6,17 +6,20 @@
 //! a warning with its line number, and the other lines still import.
 
 mod columns;
+mod fast;
+mod index;
 mod line;
-
-use std::collections::HashMap;
+mod split;
 
 pub use columns::Columns;
 
-use crate::fold::{fold, JobFields, StepUsage};
+use crate::fold::StepTotals;
 use crate::job_id::step_parent;
 use crate::size::BareUnit;
 use crate::timestamp::UtcOffset;
 use crate::FetchOutput;
+use index::JobIndex;
+use split::{Line, Lines};
 
 /// The fields the `usage-sacct` plugin asks for (`--format`), in this order, with `--noconvert`
 /// so that `AveRSS` is in bytes.
@@ -62,41 +65,46 @@ pub enum Layout<'a> {
     Columns(&'a [&'a str]),
 }
 
-/// A job line read so far, and what its steps contributed.
-struct Pending {
-    job: JobFields,
-    steps: Vec<StepUsage>,
-}
-
 /// Parses sacct output into records (in the order of their job lines) and warnings. Fails only
 /// when no usable header exists: no header line, or one without `JobID`, `User`, `State` or
 /// `End`.
+///
+/// One pass over the text: each line is cut in place, a job line becomes its record at once,
+/// and a step line adds its usage to its job's running totals (found without a lookup when the
+/// step follows its job, as sacct prints them); the totals complete the records at the end.
 pub fn parse_sacct(text: &str, layout: Layout<'_>, options: &SacctOptions) -> Result<FetchOutput, String> {
-    let mut lines = text.lines().enumerate().map(|(i, line)| (i + 1, line));
+    let mut lines = Lines::new(text);
     let columns = match layout {
         Layout::Columns(names) => Columns::from_names(names.iter().copied())?,
-        Layout::HeaderLine => match lines.by_ref().find(|(_, line)| !line.trim().is_empty()) {
-            Some((_, header)) => Columns::from_names(header.trim_end_matches('\r').split('|'))?,
+        Layout::HeaderLine => match std::iter::from_fn(|| lines.next_whole()).find(|(_, line)| !line.trim().is_empty())
+        {
+            Some((_, header)) => Columns::from_names(header.split('|'))?,
             None => return Ok(FetchOutput::default()),
         },
     };
 
     let mut out = FetchOutput::default();
-    let mut units: Vec<Pending> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    // what the steps of `out.jobs[i]` added so far; until the end, a record's `cpu_used_ms`
+    // and `energy_j` hold its job line's own TotalCPU and energy
+    let mut usage: Vec<StepTotals> = Vec::new();
+    // job id (as on its line) → position, borrowed from `text`
+    let mut index = JobIndex::default();
+    // the last job line read, where its steps usually follow
+    let mut last_job: Option<(&str, usize)> = None;
     // a repeated job line's own steps follow it; they are skipped with it
-    let mut skipping_duplicate: Option<String> = None;
+    let mut skipping_duplicate: Option<&str> = None;
+    let mut ends: Vec<usize> = vec![0; columns.len() + 64];
+    let mut dates = fast::Dates::default();
+    let mut resources = fast::Resources::default();
 
-    for (number, raw) in lines {
-        let raw = raw.trim_end_matches('\r');
-        if raw.trim().is_empty() {
+    while let Some((number, fields)) = lines.next_split(&mut ends) {
+        if crate::text::is_blank(fields.text()) {
             continue;
         }
-        let fields: Vec<&str> = raw.split('|').collect();
-        if fields.len() != columns.len() {
+        if fields.count() != columns.len() {
             out.warnings.push(format!(
                 "line {number}: {} fields where the header has {}; line skipped",
-                fields.len(),
+                fields.count(),
                 columns.len()
             ));
             continue;
@@ -106,17 +114,25 @@ pub fn parse_sacct(text: &str, layout: Layout<'_>, options: &SacctOptions) -> Re
             continue;
         };
         if let Some(parent) = step_parent(id) {
-            if skipping_duplicate.as_deref() == Some(parent) {
+            if skipping_duplicate == Some(parent) {
                 continue;
             }
-            let Some(&at) = index.get(parent) else {
+            let at = match last_job {
+                Some((last, at)) if last == parent => Some(at),
+                _ => index.get(parent, &out.jobs),
+            };
+            let Some(totals) = at.and_then(|at| usage.get_mut(at)) else {
                 out.warnings.push(format!(
                     "line {number}: step {id} has no readable job line {parent}; step ignored"
                 ));
                 continue;
             };
-            match line::read_step(&columns, &fields, options) {
-                Ok(step) => units[at].steps.push(step),
+            let step = match fast::step(&columns, &fields, options) {
+                Some(step) => Ok(step),
+                None => line::read_step(&columns, &fields, options),
+            };
+            match step {
+                Ok(step) => totals.add(&step),
                 Err(why) => out.warnings.push(format!(
                     "line {number}: step {id}: {why}; step ignored, job {parent} counted without it"
                 )),
@@ -124,24 +140,36 @@ pub fn parse_sacct(text: &str, layout: Layout<'_>, options: &SacctOptions) -> Re
             continue;
         }
         skipping_duplicate = None;
-        if index.contains_key(id) {
-            out.warnings.push(format!(
-                "line {number}: job {id} appears again; the repeated line and its steps are ignored"
-            ));
-            skipping_duplicate = Some(id.to_owned());
-            continue;
-        }
-        match line::read_job(&columns, &fields, options) {
-            Ok(job) => {
-                index.insert(id.to_owned(), units.len());
-                units.push(Pending { job, steps: Vec::new() });
+        let vacancy = match index.find(id, &out.jobs) {
+            Ok(_) => {
+                out.warnings.push(format!(
+                    "line {number}: job {id} appears again; the repeated line and its steps are ignored"
+                ));
+                skipping_duplicate = Some(id);
+                continue;
             }
-            Err(why) => out
-                .warnings
-                .push(format!("line {number}: job {id}: {why}; job skipped")),
+            Err(vacancy) => vacancy,
+        };
+        if fast::job(&columns, &fields, options, &mut dates, &mut resources, &mut out.jobs).is_none() {
+            match line::read_job(&columns, &fields, options) {
+                Ok(record) => out.jobs.push(record),
+                Err(why) => {
+                    out.warnings
+                        .push(format!("line {number}: job {id}: {why}; job skipped"));
+                    continue;
+                }
+            }
         }
+        let at = usage.len();
+        index.insert(vacancy, at);
+        last_job = Some((id, at));
+        usage.push(StepTotals::default());
     }
 
-    out.jobs = units.into_iter().map(|unit| fold(unit.job, &unit.steps)).collect();
+    for (record, steps) in out.jobs.iter_mut().zip(&usage) {
+        record.cpu_used_ms = steps.cpu_used_ms(record.cpu_used_ms);
+        record.mem_used_kib_s = steps.mem_used_kib_s();
+        record.energy_j = steps.energy_j(record.energy_j);
+    }
     Ok(out)
 }

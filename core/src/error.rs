@@ -32,6 +32,10 @@ pub enum CoreError {
         /// Seconds until the lock ends.
         retry_after_secs: i64,
     },
+    /// A payment gateway refused or did not answer; the text is written for the client (never
+    /// the gateway's raw error or a secret).
+    #[error("{0}")]
+    Gateway(String),
     /// Anything the client cannot act on: database failures, broken invariants. The text is
     /// logged, never sent.
     #[error("internal error: {0}")]

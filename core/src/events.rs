@@ -22,15 +22,39 @@ pub enum Event {
         /// Action name.
         action: String,
     },
+    /// A payment changed state (or gained a refund or dispute).
+    PaymentChanged {
+        /// Public payment id.
+        payment_id: String,
+        /// Its receipt.
+        receipt_id: i64,
+        /// Owner, for authorisation of subscribers.
+        username: String,
+        /// New status.
+        status: String,
+    },
+    /// A receipt changed state (paid, voided, reverted).
+    ReceiptChanged {
+        /// Receipt id.
+        receipt_id: i64,
+        /// Owner.
+        username: String,
+        /// New status.
+        status: String,
+    },
 }
 
 /// Port through which committed changes are announced.
+#[async_trait::async_trait]
 pub trait EventBus: Send + Sync + 'static {
     /// Announces an event to every current subscriber; never blocks and never fails the
     /// caller (a lagging subscriber loses events, it does not slow writers).
     fn publish(&self, event: Event);
     /// A receiver of every event published from now on.
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
+    /// Resolves once events published anywhere reach this bus's subscribers (a bus that
+    /// listens to a database is ready once it listens).
+    async fn ready(&self) {}
 }
 
 /// Broadcast within one process.
@@ -47,6 +71,7 @@ impl InProcessBus {
     }
 }
 
+#[async_trait::async_trait]
 impl EventBus for InProcessBus {
     fn publish(&self, event: Event) {
         // No receivers is fine: nobody is listening.

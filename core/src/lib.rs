@@ -15,6 +15,8 @@ pub mod error;
 pub mod events;
 pub mod metrics;
 pub mod money;
+pub mod payments;
+pub mod pg_bus;
 pub mod pricing;
 pub mod rates;
 pub mod receipts;

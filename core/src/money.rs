@@ -4,7 +4,7 @@
 use hpcb_entities::Currency;
 
 /// Currencies whose minor unit is not 1/100 of the major unit (ISO 4217).
-const EXPONENTS: [(&str, u32); 17] = [
+const EXPONENTS: [(&str, u32); 26] = [
     ("BIF", 0),
     ("CLP", 0),
     ("DJF", 0),
@@ -16,12 +16,21 @@ const EXPONENTS: [(&str, u32); 17] = [
     ("PYG", 0),
     ("RWF", 0),
     ("UGX", 0),
+    ("UYI", 0),
     ("VND", 0),
     ("VUV", 0),
     ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
     ("BHD", 3),
+    ("IQD", 3),
+    ("JOD", 3),
     ("KWD", 3),
+    ("LYD", 3),
     ("OMR", 3),
+    ("TND", 3),
+    ("CLF", 4),
+    ("UYW", 4),
 ];
 
 /// Decimal places of the currency's minor unit (THB 2, JPY 0, BHD 3; 2 unless listed).

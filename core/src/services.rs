@@ -9,6 +9,8 @@ use crate::db::Db;
 use crate::error::CoreResult;
 use crate::events::{EventBus, InProcessBus};
 use crate::metrics::Metrics;
+use crate::payments::{Gateways, PaymentService, PaymentSettings};
+use crate::pg_bus::PgBus;
 use crate::rates::RateService;
 use crate::receipts::{ReceiptService, TaxSettings};
 use crate::tiers::TierRules;
@@ -30,6 +32,8 @@ pub struct ServicesConfig {
     pub tier_rules: TierRules,
     /// Tax on receipts.
     pub tax: TaxSettings,
+    /// Payment URLs and the janitor's schedule.
+    pub payments: PaymentSettings,
 }
 
 /// Every core service, wired once.
@@ -53,6 +57,8 @@ pub struct Services {
     pub receipts: ReceiptService,
     /// Reading stored usage.
     pub usage: UsageQuery,
+    /// Payments through gateways.
+    pub payments: PaymentService,
     /// Where committed events go.
     pub bus: Arc<dyn EventBus>,
     /// The clock every service uses.
@@ -68,8 +74,17 @@ impl Services {
         external: Option<Arc<dyn ExternalAuthenticator>>,
         sources: Vec<SourceConfig>,
     ) -> CoreResult<Services> {
-        let bus = Arc::new(InProcessBus::new(1024));
-        let db = db.with_bus(bus.clone());
+        // One process on SQLite; replicas share PostgreSQL and hear each other through it.
+        let (db, bus): (Db, Arc<dyn EventBus>) = match db.backend() {
+            sea_orm::DatabaseBackend::Postgres => {
+                let pg = Arc::new(PgBus::start(db.conn().get_postgres_connection_pool().clone(), 4096));
+                (db.with_bus(pg.clone()), pg)
+            }
+            _ => {
+                let local = Arc::new(InProcessBus::new(4096));
+                (db.with_bus(local.clone()), local)
+            }
+        };
         let metrics = Metrics::new();
         let settings = Arc::new(config.auth);
         let hasher = PasswordHasher::new(&settings.argon2)?;
@@ -103,6 +118,14 @@ impl Services {
             metrics.clone(),
             config.tax.clone(),
         );
+        let payments = PaymentService::new(
+            db.clone(),
+            audit.clone(),
+            clock.clone(),
+            metrics.clone(),
+            Gateways::new(),
+            config.payments,
+        );
         let rates = RateService::new(
             db.clone(),
             audit.clone(),
@@ -119,10 +142,25 @@ impl Services {
             ingest,
             receipts,
             usage,
+            payments,
             metrics,
             bus,
             clock,
         })
+    }
+
+    /// Attaches the configured payment gateways.
+    pub fn with_gateways(mut self, gateways: Gateways) -> Services {
+        let settings = self.payments.settings().clone();
+        self.payments = PaymentService::new(
+            self.db.clone(),
+            self.audit.clone(),
+            self.clock.clone(),
+            self.metrics.clone(),
+            gateways,
+            settings,
+        );
+        self
     }
 
     /// Creates the `admin` account with `password` unless an account of that name exists;

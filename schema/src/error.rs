@@ -13,6 +13,7 @@
 //! | `GRAPHQL_VALIDATION_FAILED` | the document does not parse or validate, or exceeds limits |
 //! | `BAD_REQUEST` | the HTTP request itself is malformed (body, JSON, content type) |
 //! | `TIMEOUT` | the operation took longer than the configured limit |
+//! | `GATEWAY_ERROR` | a payment gateway refused or did not answer; nothing was charged |
 //!
 //! `ApiError` deliberately does not implement `Display`: async-graphql converts anything
 //! printable into an error carrying its text, and core errors must never reach a client that
@@ -45,6 +46,8 @@ pub enum ErrorCode {
     BadRequest,
     /// See the module table.
     Timeout,
+    /// See the module table.
+    GatewayError,
 }
 
 impl ErrorCode {
@@ -61,6 +64,7 @@ impl ErrorCode {
             ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             ErrorCode::BadRequest => "BAD_REQUEST",
             ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::GatewayError => "GATEWAY_ERROR",
         }
     }
 
@@ -114,6 +118,7 @@ pub fn core_to_graphql(e: CoreError) -> async_graphql::Error {
         CoreError::RateLimited { retry_after_secs } => ErrorCode::RateLimited
             .error(format!("too many failed attempts; try again in {retry_after_secs} s"))
             .extend_with(|_, ext| ext.set("retryAfter", retry_after_secs)),
+        CoreError::Gateway(m) => ErrorCode::GatewayError.error(m),
         CoreError::Internal(detail) => {
             tracing::error!(error = %detail, "internal error while serving GraphQL");
             ErrorCode::Internal.error("internal error; the server log has details under this request's id")
@@ -146,6 +151,7 @@ mod tests {
             (CoreError::Conflict("x".into()), "\"CONFLICT\""),
             (CoreError::RateLimited { retry_after_secs: 3 }, "\"RATE_LIMITED\""),
             (CoreError::Internal("x".into()), "\"INTERNAL\""),
+            (CoreError::Gateway("x".into()), "\"GATEWAY_ERROR\""),
         ];
         for (e, want) in cases {
             assert_eq!(code(e).0, want);

@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod context;
 mod error;
+mod payments;
 mod rates;
 mod receipts;
 mod scalars;
@@ -30,6 +31,7 @@ pub struct QueryRoot(
     audit::AuditQuery,
     usage::UsageQueryRoot,
     receipts::ReceiptQuery,
+    payments::PaymentQuery,
 );
 
 /// Root mutation type.
@@ -40,12 +42,17 @@ pub struct MutationRoot(
     rates::RateMutation,
     usage::UsageMutation,
     receipts::ReceiptMutation,
+    payments::PaymentMutation,
 );
 
 /// Root subscription type.
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(audit::AuditSubscription);
+pub struct SubscriptionRoot(
+    audit::AuditSubscription,
+    payments::PaymentSubscription,
+    receipts::ReceiptSubscription,
+);
 
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

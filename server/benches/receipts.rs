@@ -53,6 +53,7 @@ async fn bill(label: &str, url: &str, n: usize) {
         default_currency: Currency::THB,
         tier_rules: TierRules::default(),
         tax: TaxSettings::default(),
+        payments: Default::default(),
     };
     let source = SourceConfig {
         name: "bench".into(),

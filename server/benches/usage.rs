@@ -90,6 +90,7 @@ async fn services(url: &str, recs: Vec<UsageRecord>) -> Services {
         default_currency: Currency::THB,
         tier_rules: TierRules::default(),
         tax: hpcb_core::receipts::TaxSettings::default(),
+        payments: Default::default(),
     };
     let source = SourceConfig {
         name: "bench".into(),

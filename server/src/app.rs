@@ -63,18 +63,29 @@ pub async fn open_services(config: &Config) -> Result<Services> {
         default_currency: Currency::parse(&config.billing.currency).unwrap_or(Currency::THB),
         tier_rules: config.tier_rules(),
         tax: config.tax()?,
+        payments: config.payment_settings(),
     };
     // The host logs each refusal with its reason; `plugins list` shows them too.
     let (registry, _refused) = crate::plugins::load_registry(config)?;
     let sources = crate::plugins::build_sources(&registry, config).await?;
-    Services::new(
+    let gateways = crate::gateways::build_gateways(&registry, config).await?;
+    let services = Services::new(
         db,
         services_config,
         Arc::new(SystemClock),
         external_authenticator(config)?,
         sources,
     )
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    .map_err(|e| anyhow::anyhow!("{e}"))?
+    .with_gateways(gateways);
+    // Subscribers must not miss events published right after start-up.
+    if tokio::time::timeout(Duration::from_secs(10), services.bus.ready())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the event bus is not listening yet; live updates start once it is");
+    }
+    Ok(services)
 }
 
 #[cfg(feature = "pam")]
@@ -167,6 +178,11 @@ impl Application {
             let _ = stop_tx.send(true);
         });
         let scheduler = tokio::spawn(self.state.services.ingest.clone().schedule(stop_rx.clone()));
+        let janitor = tokio::spawn(janitor(
+            self.state.services.payments.clone(),
+            self.state.config.payments.janitor_interval_secs,
+            stop_rx.clone(),
+        ));
         let mut stop_rx = stop_rx;
         let deadline = async move {
             // Resolves `grace` after the signal, bounding how long open connections (such as
@@ -179,9 +195,39 @@ impl Application {
             _ = deadline => tracing::warn!("grace period over; closing remaining connections"),
         }
         let _ = tokio::time::timeout(Duration::from_secs(5), scheduler).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), janitor).await;
         self.state.services.db.conn().clone().close().await.ok();
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Checks pending payments with their gateways on the backoff schedule until stopped.
+async fn janitor(
+    payments: hpcb_core::payments::PaymentService,
+    every_secs: u64,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    if every_secs == 0 {
+        return;
+    }
+    let mut tick = tokio::time::interval(Duration::from_secs(every_secs));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        match payments.janitor_pass(100).await {
+            Ok(r) if r.checked > 0 => tracing::info!(
+                checked = r.checked,
+                changed = r.changed,
+                errors = r.errors,
+                "payment janitor pass"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "payment janitor pass failed"),
+        }
     }
 }
 

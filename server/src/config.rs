@@ -40,6 +40,8 @@ pub struct Config {
     pub plugins: PluginsConfig,
     /// Usage sources, each a cluster read through a chain of plugins.
     pub sources: Vec<SourceEntry>,
+    /// Online payment.
+    pub payments: PaymentsConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -201,6 +203,37 @@ pub struct PluginsConfig {
     pub dir: String,
     /// Plugin calls running at once, across all plugins.
     pub max_concurrent_calls: usize,
+}
+
+/// `[payments]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PaymentsConfig {
+    /// Public base URL of this server as customers and gateways reach it (return pages,
+    /// webhooks); empty means `http://` plus `server.listen`.
+    pub public_url: String,
+    /// How long a checkout stays open, seconds.
+    pub checkout_ttl_secs: i64,
+    /// Delays between the janitor's status checks of a pending payment, seconds.
+    pub check_schedule_secs: Vec<i64>,
+    /// How often the janitor looks for due checks, seconds; 0 turns it off.
+    pub janitor_interval_secs: u64,
+    /// Gateway plugins (`dummy`, `stripe`, `omise`), with what each may touch; the plugin id is
+    /// the provider name in the API and in `/payments/webhook/{provider}`.
+    pub gateways: Vec<ChainLink>,
+}
+
+impl Default for PaymentsConfig {
+    fn default() -> Self {
+        let d = hpcb_core::payments::PaymentSettings::default();
+        PaymentsConfig {
+            public_url: String::new(),
+            checkout_ttl_secs: d.checkout_ttl_secs,
+            check_schedule_secs: d.check_schedule_secs,
+            janitor_interval_secs: 15,
+            gateways: Vec::new(),
+        }
+    }
 }
 
 /// One `[[sources]]` entry.
@@ -468,6 +501,25 @@ impl Config {
                 bail!("invalid configuration key \"sources[{i}].overlap_secs\": must not be negative");
             }
         }
+        let p = &self.payments;
+        if p.checkout_ttl_secs < 60 {
+            bail!("invalid configuration key \"payments.checkout_ttl_secs\": must be at least 60");
+        }
+        if p.check_schedule_secs.iter().any(|s| *s <= 0) {
+            bail!("invalid configuration key \"payments.check_schedule_secs\": every delay must be greater than 0");
+        }
+        if !(p.public_url.is_empty() || p.public_url.starts_with("http://") || p.public_url.starts_with("https://")) {
+            bail!("invalid configuration key \"payments.public_url\": use http://… or https://…");
+        }
+        let mut gateways = std::collections::BTreeSet::new();
+        for (i, g) in p.gateways.iter().enumerate() {
+            if !gateways.insert(g.plugin.clone()) {
+                bail!(
+                    "invalid configuration key \"payments.gateways[{i}].plugin\": {:?} is configured twice",
+                    g.plugin
+                );
+            }
+        }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
             bail!("invalid configuration key \"log.format\": use pretty or json");
         }
@@ -495,6 +547,20 @@ impl Config {
             bail!("invalid configuration key \"auth.pam.enabled\": this binary was built without the `pam` feature");
         }
         Ok(())
+    }
+
+    /// Payment settings for the core.
+    pub fn payment_settings(&self) -> hpcb_core::payments::PaymentSettings {
+        let public_url = if self.payments.public_url.is_empty() {
+            format!("http://{}", self.server.listen)
+        } else {
+            self.payments.public_url.trim_end_matches('/').to_owned()
+        };
+        hpcb_core::payments::PaymentSettings {
+            public_url,
+            checkout_ttl_secs: self.payments.checkout_ttl_secs,
+            check_schedule_secs: self.payments.check_schedule_secs.clone(),
+        }
     }
 
     /// The socket address to listen on.
@@ -626,13 +692,19 @@ fn set_from_env(root: &mut toml::Value, path: &str, name: &str, raw: &str) -> Re
             "false" | "0" | "no" => false,
             _ => return Err(bad("true or false")),
         }),
-        Some(toml::Value::Array(_)) => toml::Value::Array(
-            raw.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| toml::Value::String(s.to_owned()))
-                .collect(),
-        ),
+        // Comma-separated; elements take the type of the default's elements.
+        Some(toml::Value::Array(default)) => {
+            let integers = matches!(default.first(), Some(toml::Value::Integer(_)));
+            let mut items = Vec::new();
+            for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                items.push(if integers {
+                    toml::Value::Integer(item.parse().map_err(|_| bad("comma-separated integers"))?)
+                } else {
+                    toml::Value::String(item.to_owned())
+                });
+            }
+            toml::Value::Array(items)
+        }
         _ => toml::Value::String(raw.to_owned()),
     };
     table.insert(last.to_owned(), value);

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod demo_data;
+pub mod gateways;
 pub mod http;
 pub mod keys;
 #[cfg(feature = "pam")]

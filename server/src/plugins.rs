@@ -46,7 +46,8 @@ fn secret(spec: &str) -> Result<SecretValue> {
     Ok(SecretValue::new(spec))
 }
 
-fn policy(link: &ChainLink) -> Result<PluginPolicy> {
+/// The capabilities a configured plugin gets.
+pub(crate) fn policy(link: &ChainLink) -> Result<PluginPolicy> {
     let timeout = Duration::from_secs(link.timeout_secs.max(1));
     let mut secrets = std::collections::BTreeMap::new();
     for (name, spec) in &link.secrets {

@@ -206,8 +206,8 @@ pub fn binary() -> PathBuf {
 pub struct Server {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
-    /// The database it uses.
-    pub db: TestDb,
+    /// The database it uses (shared with its replicas).
+    pub db: std::sync::Arc<TestDb>,
     child: Option<Child>,
     env: Vec<(String, String)>,
 }
@@ -255,9 +255,22 @@ impl Server {
             env.retain(|(ek, _)| ek != k);
             env.push((k.to_string(), v.to_string()));
         }
+        Server::spawn(std::sync::Arc::new(db), env, port).await
+    }
+
+    /// Starts a second server process on the same database and configuration, on its own port:
+    /// a replica behind a load balancer.
+    pub async fn replica(&self) -> Server {
+        let port = free_port();
+        let mut env = self.env.clone();
+        env.retain(|(k, _)| k != "HPC_BILLING_LISTEN");
+        env.push(("HPC_BILLING_LISTEN".into(), format!("127.0.0.1:{port}")));
+        Server::spawn(self.db.clone(), env, port).await
+    }
+
+    async fn spawn(db: std::sync::Arc<TestDb>, env: Vec<(String, String)>, port: u16) -> Server {
         let mut cmd = Command::new(binary());
         cmd.arg("serve")
-            .envs(env.iter().cloned())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

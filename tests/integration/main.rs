@@ -13,6 +13,7 @@ mod graphql_http;
 mod operations;
 #[cfg(feature = "pam")]
 mod pam;
+mod payments;
 mod plugins_cli;
 mod receipts;
 mod slurm;

@@ -13,16 +13,24 @@ const CSV_PLUGIN: &str = "usage-csv";
 
 /// Builds the CSV plugin (once per run) next to the server binary, where the server looks.
 fn build_csv_plugin() {
-    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "-q", "-p", CSV_PACKAGE])
-            .status()
-            .expect("cargo");
-        assert!(status.success(), "building {CSV_PACKAGE} failed");
-        let _ = binary();
-    });
+    build_plugin(CSV_PACKAGE);
+}
+
+/// Builds a plugin package (once per run) next to the server binary, where the server looks.
+pub(crate) fn build_plugin(package: &str) {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    if built.iter().any(|b| b == package) {
+        return;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "-q", "-p", package])
+        .status()
+        .expect("cargo");
+    assert!(status.success(), "building {package} failed");
+    let _ = binary();
+    built.push(package.to_owned());
 }
 
 /// Writes a dump and a configuration with one source reading it; returns the config path.
@@ -56,9 +64,17 @@ fn setup(dir: &Path, jobs: usize, odd_every: usize) -> PathBuf {
 }
 
 pub(crate) async fn server_with_usage(backend: Backend, jobs: usize, odd_every: usize) -> Server {
+    server_with_usage_and(backend, jobs, odd_every, "").await
+}
+
+/// A server with generated usage and `extra` appended to its configuration file.
+pub(crate) async fn server_with_usage_and(backend: Backend, jobs: usize, odd_every: usize, extra: &str) -> Server {
     build_csv_plugin();
     let db = crate::harness::TestDb::new(backend).await;
     let config = setup(&db.dir, jobs, odd_every);
+    let mut text = std::fs::read_to_string(&config).expect("read config");
+    text.push_str(extra);
+    std::fs::write(&config, text).expect("write config");
     let config = config.display().to_string();
     Server::start_on(db, &[("HPC_BILLING_CONFIG", config.as_str())]).await
 }

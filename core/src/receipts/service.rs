@@ -10,7 +10,7 @@ use crate::db::{Db, WriteTx};
 use crate::error::{is_unique_violation, CoreError, CoreResult};
 use crate::metrics::Metrics;
 use crate::rates::Rate;
-use hpcb_entities::tables::{billed_jobs, invoice_counters, jobs, rates, receipt_items, receipts};
+use hpcb_entities::tables::{billed_jobs, invoice_counters, jobs, payments, rates, receipt_items, receipts};
 use hpcb_entities::Currency;
 use sea_orm::sea_query::{Expr, Order, Query};
 use sea_orm::{
@@ -556,6 +556,7 @@ impl ReceiptService {
         am.paid_reference = Set(reference.map(str::to_owned));
         am.updated_at = Set(now);
         let after = am.update(&*tx).await?;
+        publish_receipt(&mut tx, &after);
         self.audit_change(
             &mut tx,
             actor,
@@ -597,6 +598,7 @@ impl ReceiptService {
         am.void_reason = Set(Some(reason.trim().to_owned()));
         am.updated_at = Set(now);
         let after = am.update(&*tx).await?;
+        publish_receipt(&mut tx, &after);
         self.audit_change(
             &mut tx,
             actor,
@@ -611,8 +613,7 @@ impl ReceiptService {
     }
 
     /// Takes a manual payment back (admin, finance): paid → pending. Refused once a gateway
-    /// payment is linked (gateway payments are refunded, not reverted); none exist before the
-    /// payments module records them.
+    /// payment succeeded for the receipt: gateway payments are refunded, not reverted.
     pub async fn revert_to_pending(&self, actor: Actor<'_>, meta: &RequestMeta, id: i64) -> CoreResult<Receipt> {
         actor.require(&[Role::Admin, Role::Finance])?;
         let mut tx = self.db.begin_write().await?;
@@ -624,6 +625,17 @@ impl ReceiptService {
                 r.number, r.status
             )));
         }
+        let gateway_paid = payments::Entity::find()
+            .filter(payments::Column::ReceiptId.eq(id))
+            .filter(payments::Column::Status.is_in(["succeeded", "refunded"]))
+            .one(&*tx)
+            .await?;
+        if let Some(p) = gateway_paid {
+            return Err(CoreError::Conflict(format!(
+                "receipt {} was paid through {} (payment {}); refund the payment instead",
+                r.number, p.provider, p.public_id
+            )));
+        }
         let now = self.clock.now_ms();
         let mut am: receipts::ActiveModel = r.clone().into();
         am.status = Set(ReceiptStatus::Pending.as_str().into());
@@ -632,10 +644,20 @@ impl ReceiptService {
         am.paid_reference = Set(None);
         am.updated_at = Set(now);
         let after = am.update(&*tx).await?;
+        publish_receipt(&mut tx, &after);
         self.audit_change(&mut tx, actor, meta, "receipt.revert", &after, json!({"before": r.status, "after": after.status, "paid_method": r.paid_method, "paid_reference": r.paid_reference})).await?;
         tx.commit().await?;
         Ok(after)
     }
+}
+
+/// Queues the change notice of a receipt for after the commit.
+fn publish_receipt(tx: &mut WriteTx, r: &Receipt) {
+    tx.publish_after_commit(crate::events::Event::ReceiptChanged {
+        receipt_id: r.id,
+        username: r.username.clone(),
+        status: r.status.clone(),
+    });
 }
 
 /// The unbilled, ended jobs of `user` in a window (or among `keys`).

@@ -60,6 +60,8 @@ pub async fn postgres_available() -> bool {
 pub struct TestCore {
     /// The services.
     pub services: Services,
+    /// Their clock.
+    pub clock: Arc<ManualClock>,
     pg_name: Option<String>,
     dir: std::path::PathBuf,
 }
@@ -124,9 +126,15 @@ pub async fn core(backend: Backend, sources: Vec<SourceConfig>) -> TestCore {
         default_currency: Currency::THB,
         tier_rules: TierRules::default(),
         tax: hpcb_core::receipts::TaxSettings::default(),
+        payments: Default::default(),
     };
-    let services = Services::new(db, config, clock, None, sources).expect("services");
-    TestCore { services, pg_name, dir }
+    let services = Services::new(db, config, clock.clone(), None, sources).expect("services");
+    TestCore {
+        services,
+        clock,
+        pg_name,
+        dir,
+    }
 }
 
 /// A usage source serving records from memory, counting its calls.

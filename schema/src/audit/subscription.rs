@@ -25,7 +25,9 @@ impl AuditSubscription {
             loop {
                 match rx.recv().await {
                     Ok(ev) => {
-                        let Event::AuditAppended { id, .. } = &*ev;
+                        let Event::AuditAppended { id, .. } = &*ev else {
+                            continue;
+                        };
                         match svc.audit.get(*id).await {
                             Ok(Some(e)) => return Some((AuditEntryGql::from(e), (rx, svc))),
                             Ok(None) => continue,

@@ -7,12 +7,13 @@ pub mod graphql;
 pub mod health;
 pub mod metrics;
 pub mod observe;
+pub mod payments;
 pub mod receipt_export;
 pub mod receipt_page;
 pub mod ws;
 
 use crate::state::AppState;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 /// All routes, with request ids, logging and metrics around them.
@@ -29,6 +30,10 @@ pub fn router(state: AppState) -> Router {
         .route("/export/receipts.csv", get(receipt_export::receipts_csv))
         .route("/export/paid.csv", get(receipt_export::paid_csv))
         .route("/receipts/{id}", get(receipt_page::page))
+        .route("/payments/webhook/{provider}", post(payments::webhook))
+        .route("/payments/return/{id}", get(payments::return_page))
+        .route("/payments/dummy/checkout/{id}", get(payments::dummy_checkout))
+        .route("/payments/dummy/checkout/{id}/{decision}", post(payments::dummy_decide))
         .fallback(health::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)

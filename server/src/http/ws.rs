@@ -52,7 +52,13 @@ pub async fn upgrade(
         .flatten();
     let meta = request_meta(client_ip(&state, peer, &headers), &headers, &rid);
     let schema = state.schema.clone();
-    ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+    // Small buffers: an idle subscription should cost kilobytes, not the library's 128 KiB
+    // defaults; messages are small GraphQL documents and results.
+    ws.read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_write_buffer_size(1024 * 1024)
+        .max_message_size(256 * 1024)
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {

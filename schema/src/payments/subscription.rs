@@ -1,0 +1,93 @@
+//! Live payment status.
+
+use super::types::PaymentGql;
+use crate::context::{principal, services};
+use crate::error::ApiError;
+use async_graphql::{Context, Subscription, ID};
+use futures_util::stream::{self, Stream};
+use hpcb_core::events::Event;
+use hpcb_core::payments::PaymentStatus;
+use hpcb_core::Services;
+use std::sync::Arc;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+/// Payment subscriptions.
+#[derive(Default)]
+pub struct PaymentSubscription;
+
+struct Watch {
+    rx: broadcast::Receiver<Arc<Event>>,
+    svc: Services,
+    id: String,
+    first: Option<PaymentGql>,
+    done: bool,
+}
+
+#[Subscription]
+impl PaymentSubscription {
+    /// The payment's current state at once, then every change, ending after a final state
+    /// (its owner, admin, finance). Changes made on any server replica arrive.
+    async fn payment_status(
+        &self,
+        ctx: &Context<'_>,
+        payment_id: ID,
+    ) -> Result<impl Stream<Item = PaymentGql>, ApiError> {
+        let p = principal(ctx)?;
+        let svc = services(ctx)?.clone();
+        // Subscribe before reading, so no change between the read and the subscription is lost.
+        let rx = svc.bus.subscribe();
+        let current = svc.payments.get(p, &payment_id).await?;
+        let state = Watch {
+            rx,
+            svc,
+            id: current.public_id.clone(),
+            first: Some(current.into()),
+            done: false,
+        };
+        Ok(stream::unfold(state, |mut w| async move {
+            if w.done {
+                return None;
+            }
+            if let Some(first) = w.first.take() {
+                w.done = is_final(&first);
+                return Some((first, w));
+            }
+            loop {
+                match w.rx.recv().await {
+                    Ok(ev) => {
+                        let Event::PaymentChanged { payment_id, .. } = &*ev else {
+                            continue;
+                        };
+                        if *payment_id != w.id {
+                            continue;
+                        }
+                        match w.svc.payments.by_public_id(&w.id).await {
+                            Ok(pay) => {
+                                let out = PaymentGql::from(pay);
+                                w.done = is_final(&out);
+                                return Some((out, w));
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "payment status feed could not load the payment");
+                                continue;
+                            }
+                        }
+                    }
+                    // Missed notices: re-read, the database has the truth.
+                    Err(RecvError::Lagged(_)) => {
+                        if let Ok(pay) = w.svc.payments.by_public_id(&w.id).await {
+                            let out = PaymentGql::from(pay);
+                            w.done = is_final(&out);
+                            return Some((out, w));
+                        }
+                    }
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        }))
+    }
+}
+
+fn is_final(p: &PaymentGql) -> bool {
+    PaymentStatus::parse(&p.row.status).is_some_and(PaymentStatus::is_terminal)
+}

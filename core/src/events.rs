@@ -82,3 +82,94 @@ impl EventBus for InProcessBus {
         self.tx.subscribe()
     }
 }
+
+/// What a live subscription is about: the router wakes only the subscribers of a subject, so
+/// ten thousand idle subscriptions cost nothing when someone else's payment settles.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// A payment, by public id.
+    Payment(String),
+    /// A receipt, by id.
+    Receipt(i64),
+}
+
+impl Topic {
+    /// The subject an event is about, if subscriptions can ask for it.
+    pub fn of(event: &Event) -> Option<Topic> {
+        match event {
+            Event::PaymentChanged { payment_id, .. } => Some(Topic::Payment(payment_id.clone())),
+            Event::ReceiptChanged { receipt_id, .. } => Some(Topic::Receipt(*receipt_id)),
+            Event::AuditAppended { .. } => None,
+        }
+    }
+}
+
+type Topics = std::collections::HashMap<Topic, broadcast::Sender<Arc<Event>>>;
+
+/// Fans bus events out per [`Topic`]. A subscriber gets a receiver for its topic only; what it
+/// receives is a hint to re-read the subject from the database, which holds the truth.
+#[derive(Clone, Debug)]
+pub struct EventRouter {
+    topics: Arc<std::sync::Mutex<Topics>>,
+    created: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl EventRouter {
+    /// Starts routing the bus's events (must be called inside a Tokio runtime). When the
+    /// router falls behind the bus, every topic is told to re-read.
+    pub fn start(bus: &dyn EventBus) -> EventRouter {
+        let router = EventRouter {
+            topics: Arc::new(std::sync::Mutex::new(Topics::new())),
+            created: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        };
+        let mut rx = bus.subscribe();
+        let topics = router.topics.clone();
+        tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(event) => {
+                        let Some(topic) = Topic::of(&event) else { continue };
+                        let mut map = topics.lock().unwrap_or_else(|p| p.into_inner());
+                        if let Some(tx) = map.get(&topic) {
+                            if tx.send(event).is_err() {
+                                // Nobody listens any more.
+                                map.remove(&topic);
+                            }
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let map = topics.lock().unwrap_or_else(|p| p.into_inner());
+                        for (topic, tx) in map.iter() {
+                            let hint = match topic {
+                                Topic::Payment(id) => Event::PaymentChanged {
+                                    payment_id: id.clone(),
+                                    receipt_id: 0,
+                                    username: String::new(),
+                                    status: String::new(),
+                                },
+                                Topic::Receipt(id) => Event::ReceiptChanged {
+                                    receipt_id: *id,
+                                    username: String::new(),
+                                    status: String::new(),
+                                },
+                            };
+                            let _ = tx.send(Arc::new(hint));
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+        router
+    }
+
+    /// A receiver of the events about `topic` from now on.
+    pub fn subscribe(&self, topic: Topic) -> broadcast::Receiver<Arc<Event>> {
+        let mut map = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+        // Now and then, forget topics whose subscribers all left without an event arriving.
+        if self.created.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 1024 == 1023 {
+            map.retain(|_, tx| tx.receiver_count() > 0);
+        }
+        map.entry(topic).or_insert_with(|| broadcast::channel(16).0).subscribe()
+    }
+}

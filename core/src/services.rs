@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::context::{Actor, RequestMeta};
 use crate::db::Db;
 use crate::error::CoreResult;
-use crate::events::{EventBus, InProcessBus};
+use crate::events::{EventBus, EventRouter, InProcessBus};
 use crate::metrics::Metrics;
 use crate::payments::{Gateways, PaymentService, PaymentSettings};
 use crate::pg_bus::PgBus;
@@ -61,6 +61,8 @@ pub struct Services {
     pub payments: PaymentService,
     /// Where committed events go.
     pub bus: Arc<dyn EventBus>,
+    /// Committed events by subject, for live subscriptions.
+    pub events: EventRouter,
     /// The clock every service uses.
     pub clock: Arc<dyn Clock>,
 }
@@ -85,6 +87,7 @@ impl Services {
                 (db.with_bus(local.clone()), local)
             }
         };
+        let events = EventRouter::start(bus.as_ref());
         let metrics = Metrics::new();
         let settings = Arc::new(config.auth);
         let hasher = PasswordHasher::new(&settings.argon2)?;
@@ -145,6 +148,7 @@ impl Services {
             payments,
             metrics,
             bus,
+            events,
             clock,
         })
     }

@@ -15,6 +15,7 @@ mod m20261101_000001_accounts;
 mod m20261101_000002_audit;
 mod m20261101_000003_rates;
 mod m20261101_000004_usage;
+mod m20261101_000005_usage_rollup;
 mod m20261101_000006_receipts;
 mod m20261101_000007_payments;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261101_000002_audit::Migration),
             Box::new(m20261101_000003_rates::Migration),
             Box::new(m20261101_000004_usage::Migration),
+            Box::new(m20261101_000005_usage_rollup::Migration),
             Box::new(m20261101_000006_receipts::Migration),
             Box::new(m20261101_000007_payments::Migration),
         ]

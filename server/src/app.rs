@@ -168,15 +168,19 @@ impl Application {
         let router = http::router(self.state.clone());
         tracing::info!(%addr, "listening on http://{addr}");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let serve = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down: no new connections, finishing open requests");
-            let _ = stop_tx.send(true);
+        // Small writes (subscription messages, short responses) go out at once instead of
+        // waiting out the client's delayed ACK under Nagle's algorithm.
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
         });
+        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                tracing::info!("shutting down: no new connections, finishing open requests");
+                let _ = stop_tx.send(true);
+            });
         let scheduler = tokio::spawn(self.state.services.ingest.clone().schedule(stop_rx.clone()));
         let janitor = tokio::spawn(janitor(
             self.state.services.payments.clone(),

@@ -41,7 +41,8 @@ macro_rules! both_backends {
     };
 }
 
-fn in_ci() -> bool {
+/// Whether the tests run in CI, where a missing test peer is a failure, not a skip.
+pub(crate) fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 

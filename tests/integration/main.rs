@@ -9,6 +9,7 @@ mod audit;
 mod authorization;
 mod cli;
 mod dependency_rules;
+mod gateways;
 mod graphql_http;
 mod operations;
 #[cfg(feature = "pam")]

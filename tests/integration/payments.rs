@@ -43,7 +43,7 @@ fn node_dir() -> Option<PathBuf> {
 }
 
 /// A receipt for `user` with a total; returns (id, total minor units).
-async fn receipt_of(c: &Client) -> (String, i64) {
+pub(crate) async fn receipt_of(c: &Client) -> (String, i64) {
     let r = c
         .gql("mutation { createReceipt { id total { minor } } }", json!({}))
         .await;
@@ -82,7 +82,7 @@ async fn deliver(http: &reqwest::Client, base: &str, body: &str, sig: &str) -> (
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
-async fn audit_total(admin: &Client, action: &str) -> i64 {
+pub(crate) async fn audit_total(admin: &Client, action: &str) -> i64 {
     let r = admin
         .gql(
             "query($a: String) { auditLog(first: 1, filter: {action: $a}) { totalCount } auditVerify { ok } }",

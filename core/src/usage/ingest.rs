@@ -7,7 +7,7 @@
 use super::price_job::Pricer;
 use super::record::UsageRecord;
 use super::source::{FetchResult, UsageSource};
-use super::store::{upsert_batch, UpsertCounts, BATCH};
+use super::store::{write_batches, Preparer, UpsertCounts, BATCH};
 use crate::audit::{AuditService, NewAuditEntry};
 use crate::auth::{Principal, Role};
 use crate::clock::Clock;
@@ -290,6 +290,9 @@ impl IngestService {
     }
 
     /// Validates, prices and upserts records in batches, each batch in its own transaction.
+    ///
+    /// Preparing a batch (validation, pricing, hashing) and writing the previous one overlap:
+    /// a writer task takes prepared batches in order, so the database never waits for pricing.
     async fn store(
         &self,
         cluster: &str,
@@ -299,14 +302,21 @@ impl IngestService {
     ) -> CoreResult<UpsertCounts> {
         let pricer = Pricer::from_db(&self.db, self.rules.clone(), self.currency).await?;
         let now = self.clock.now_ms();
-        let mut total = UpsertCounts::default();
-        let mut batch = Vec::with_capacity(BATCH);
+        let (batches, received) = tokio::sync::mpsc::channel(2);
+        let writer = tokio::spawn(write_batches(
+            self.db.clone(),
+            cluster.to_owned(),
+            source.to_owned(),
+            now,
+            received,
+        ));
+        let mut preparer = Preparer::default();
         let mut records = records.into_iter().peekable();
         while records.peek().is_some() {
-            batch.clear();
+            let mut batch = Vec::with_capacity(BATCH);
             for r in records.by_ref().take(BATCH) {
                 match r.validate().and_then(|_| pricer.price(&r, now)) {
-                    Ok(p) => batch.push((r, p)),
+                    Ok(p) => batch.push(preparer.prepare(r, p)),
                     Err(e) => {
                         report.rejected += 1;
                         if report.warnings.len() < MAX_WARNINGS {
@@ -315,19 +325,15 @@ impl IngestService {
                     }
                 }
             }
-            if batch.is_empty() {
-                continue;
+            // A closed channel means the writer failed; its error is returned below.
+            if !batch.is_empty() && batches.send(batch).await.is_err() {
+                break;
             }
-            // On SQLite the write lock orders batches; on PostgreSQL each batch is one upsert
-            // statement with exact counts from RETURNING, so batches may run concurrently.
-            let tx = self.db.begin_write().await?;
-            let c = upsert_batch(&*tx, cluster, source, &batch, now).await?;
-            tx.commit().await?;
-            total.inserted += c.inserted;
-            total.updated += c.updated;
-            total.unchanged += c.unchanged;
         }
-        Ok(total)
+        drop(batches);
+        writer
+            .await
+            .map_err(|e| CoreError::internal(format!("the ingestion writer stopped: {e}")))?
     }
 
     /// Status of every configured source (admin, finance).

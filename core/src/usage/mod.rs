@@ -1,12 +1,17 @@
 //! Usage: the records sources deliver, how they become stored and priced jobs, ingestion runs
-//! with watermarks and fallbacks, and the queries over stored usage.
+//! with watermarks and fallbacks, the daily rollup kept in step with them, and the queries over
+//! stored usage.
 
 mod ingest;
 mod job_key;
+mod job_rows;
+mod pg_array;
 mod price_job;
 mod query;
 mod record;
 mod reprice;
+mod rollup;
+mod rollup_summary;
 mod source;
 mod store;
 

@@ -119,6 +119,30 @@ fn condition(f: &UsageFilter) -> Condition {
     c
 }
 
+/// Rows grouped by day become rows by month (`2026-11`) when grouping by month.
+fn finish(rows: Vec<SummaryRow>, group: GroupBy) -> Vec<SummaryRow> {
+    if group != GroupBy::Month {
+        return rows;
+    }
+    let mut months = rows;
+    for r in &mut months {
+        r.key.truncate(7);
+    }
+    months.sort_by(|a, b| (&a.key, &a.currency).cmp(&(&b.key, &b.currency)));
+    months.dedup_by(|b, a| {
+        let same = a.key == b.key && a.currency == b.currency;
+        if same {
+            a.jobs += b.jobs;
+            a.cpu_ms += b.cpu_ms;
+            a.gpu_s += b.gpu_s;
+            a.mem_kib_s += b.mem_kib_s;
+            a.cost_minor += b.cost_minor;
+        }
+        same
+    });
+    months
+}
+
 /// Parses a job cursor `sortkey:id`.
 pub fn parse_cursor(c: &str) -> CoreResult<(i64, i64)> {
     let bad = || CoreError::validation("after", "not a cursor from this connection");
@@ -177,17 +201,34 @@ impl UsageQuery {
         Ok(JobPage { jobs, has_next, total })
     }
 
-    /// Aggregates over an already scoped filter, computed in the database.
+    /// Aggregates over an already scoped filter, computed in the database: from the daily
+    /// rollup when the filter can be answered from it, else from the jobs. Both give the same
+    /// rows.
     pub async fn summary(&self, f: &UsageFilter, group: GroupBy) -> CoreResult<Vec<SummaryRow>> {
+        match self.summary_from_rollup(f, group).await? {
+            Some(rows) => Ok(rows),
+            None => self.summary_from_jobs(f, group).await,
+        }
+    }
+
+    /// [`summary`](Self::summary) from the daily rollup, or `None` when the filter needs the
+    /// jobs themselves (a time bound that is not at a UTC midnight, an empty account or
+    /// partition) or a sum no longer fits in the rollup.
+    pub async fn summary_from_rollup(&self, f: &UsageFilter, group: GroupBy) -> CoreResult<Option<Vec<SummaryRow>>> {
+        Ok(super::rollup_summary::summary(&self.db, f, group)
+            .await?
+            .map(|rows| finish(rows, group)))
+    }
+
+    /// [`summary`](Self::summary) by a `GROUP BY` over the jobs.
+    pub async fn summary_from_jobs(&self, f: &UsageFilter, group: GroupBy) -> CoreResult<Vec<SummaryRow>> {
         let key: SimpleExpr = match group {
             GroupBy::User => Expr::col(Column::Username).into(),
             GroupBy::Account => Func::coalesce([Expr::col(Column::Account).into(), Expr::val("").into()]).into(),
             GroupBy::Partition => Func::coalesce([Expr::col(Column::Partition).into(), Expr::val("").into()]).into(),
             GroupBy::Tier => Expr::col(Column::Tier).into(),
-            GroupBy::Day => Expr::col(Column::EndDay).into(),
-            // Months are folded from days below: grouping by the stored day lets the database
-            // scan the covering index in order instead of sorting an expression.
-            GroupBy::Month => Expr::col(Column::EndDay).into(),
+            // Months are folded from days (see `finish`).
+            GroupBy::Day | GroupBy::Month => Expr::col(Column::EndDay).into(),
         };
         let mut cond = condition(f);
         if matches!(group, GroupBy::Day | GroupBy::Month) {
@@ -206,29 +247,11 @@ impl UsageQuery {
             .cond_where(cond)
             .add_group_by([key.clone(), Expr::col(Column::Currency).into()])
             .order_by_expr(key, Order::Asc)
+            .order_by(Column::Currency, Order::Asc)
             .to_owned();
         let built = StatementBuilder::build(&stmt, &self.db.backend());
         let rows = SummaryRow::find_by_statement(built).all(self.db.conn()).await?;
-        if group != GroupBy::Month {
-            return Ok(rows);
-        }
-        let mut months = rows;
-        for r in &mut months {
-            r.key.truncate(7);
-        }
-        months.sort_by(|a, b| (&a.key, &a.currency).cmp(&(&b.key, &b.currency)));
-        months.dedup_by(|b, a| {
-            let same = a.key == b.key && a.currency == b.currency;
-            if same {
-                a.jobs += b.jobs;
-                a.cpu_ms += b.cpu_ms;
-                a.gpu_s += b.gpu_s;
-                a.mem_kib_s += b.mem_kib_s;
-                a.cost_minor += b.cost_minor;
-            }
-            same
-        });
-        Ok(months)
+        Ok(finish(rows, group))
     }
 
     /// Jobs of a filter in id order after `after_id`, for exports.

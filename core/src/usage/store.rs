@@ -1,24 +1,25 @@
-//! Writing priced jobs: idempotent batch upserts keyed on `(cluster, job_key)`.
+//! Writing priced jobs: idempotent batch upserts keyed on `(cluster, job_key)`, with the daily
+//! rollup kept in step.
 //!
 //! Re-reading a window must change nothing, and two overlapping windows ingested at the same
-//! time must not create duplicates. Each batch first reads the stored content hashes of its
-//! keys, skips unchanged jobs, and upserts the rest with `ON CONFLICT (cluster, job_key) DO
-//! UPDATE`, which the database applies atomically whoever wins a race.
+//! time must not create duplicates. Each batch runs in one transaction that excludes every other
+//! writer of `jobs` (see [`lock_jobs`]): it reads the stored content hashes of its keys, skips
+//! unchanged jobs, inserts new ones, replaces changed ones, and moves what changed jobs
+//! contribute to the rollup from their old cells to their new ones.
 
-use super::job_key::canonical_job_key;
+use super::job_rows;
 use super::price_job::PricedJob;
 use super::record::UsageRecord;
+use super::rollup::{day_of, lock_jobs, Cell, Contribution, Deltas, DAY_MS};
+use crate::db::Db;
 use crate::error::CoreResult;
-use hpcb_entities::tables::jobs::{ActiveModel, Column, Entity as Jobs};
-use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, NotSet, QueryFilter, QuerySelect, QueryTrait, Set,
-};
+use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use tokio::sync::mpsc::Receiver;
 
-/// Rows per statement: 35 columns × 400 rows stays below SQLite's 32 766 parameters.
-pub(crate) const BATCH: usize = 400;
+/// Jobs per batch (and per transaction).
+pub(crate) const BATCH: usize = 5000;
 
 /// What a batch did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -31,192 +32,216 @@ pub struct UpsertCounts {
     pub unchanged: u64,
 }
 
+impl std::ops::AddAssign for UpsertCounts {
+    fn add_assign(&mut self, o: UpsertCounts) {
+        self.inserted += o.inserted;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+    }
+}
+
 /// The UTC day of a time, `YYYY-MM-DD`.
 pub(crate) fn utc_day(ms: i64) -> Option<String> {
     chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%d").to_string())
 }
 
-/// Hash of the usage fields (not the price, which changes with rates).
-pub(crate) fn content_hash(r: &UsageRecord) -> String {
-    let text = serde_json::to_string(r).unwrap_or_default();
-    hex::encode(&Sha256::digest(text.as_bytes())[..16])
+/// A validated, priced record with what storing it needs worked out.
+#[derive(Clone, Debug)]
+pub(crate) struct PreparedJob {
+    /// The record.
+    pub record: UsageRecord,
+    /// Its price.
+    pub priced: PricedJob,
+    /// Canonical job key.
+    pub key: String,
+    /// Hash of the usage fields (not the price, which changes with rates): the first 16 bytes
+    /// of the SHA-256 of the record's JSON, in hex.
+    pub hash: String,
+    /// [`utc_day`] of the end.
+    pub end_day: Option<String>,
 }
 
-fn active(cluster: &str, source: &str, r: &UsageRecord, p: &PricedJob, hash: String, now: i64) -> ActiveModel {
-    ActiveModel {
-        id: NotSet,
-        cluster: Set(cluster.to_owned()),
-        job_key: Set(canonical_job_key(&r.job_id)),
-        job_id: Set(r.job_id.clone()),
-        username: Set(r.user.clone()),
-        account: Set(r.account.clone()),
-        partition: Set(r.partition.clone()),
-        state: Set(r.state.clone()),
-        submit_at: Set(r.submit),
-        start_at: Set(r.start),
-        end_at: Set(r.end),
-        end_day: Set(r.end.and_then(utc_day)),
-        elapsed_s: Set(r.elapsed_s),
-        alloc_cpus: Set(r.alloc_cpus),
-        alloc_gpus: Set(r.alloc_gpus),
-        alloc_mem_mb: Set(r.alloc_mem_mb),
-        cpu_used_ms: Set(r.cpu_used_ms),
-        cpu_time_raw_s: Set(r.cpu_time_raw_s),
-        mem_used_kib_s: Set(r.mem_used_kib_s),
-        energy_j: Set(r.energy_j),
-        nodes: Set(r.nodes.clone()),
-        source: Set(source.to_owned()),
-        content_hash: Set(hash),
-        ingested_at: Set(now),
-        updated_at: Set(now),
-        cpu_ms: Set(p.quantities.cpu_ms),
-        cpu_basis: Set(p.cpu_basis.as_str().to_owned()),
-        gpu_s: Set(p.quantities.gpu_s),
-        mem_kib_s: Set(p.quantities.mem_kib_s),
-        mem_basis: Set(p.mem_basis.as_str().to_owned()),
-        tier: Set(p.tier.clone()),
-        tier_reason: Set(p.tier_reason.clone()),
-        rate_id: Set(p.rate_id),
-        cost_minor: Set(p.cost_minor),
-        currency: Set(p.currency.to_string()),
-    }
-}
-
-/// Every column a changed job overwrites (all but id, key and first-ingestion time).
-fn update_columns() -> Vec<Column> {
-    use Column::*;
-    vec![
-        JobId,
-        Username,
-        Account,
-        Partition,
-        State,
-        SubmitAt,
-        StartAt,
-        EndAt,
-        EndDay,
-        ElapsedS,
-        AllocCpus,
-        AllocGpus,
-        AllocMemMb,
-        CpuUsedMs,
-        CpuTimeRawS,
-        MemUsedKibS,
-        EnergyJ,
-        Nodes,
-        Source,
-        ContentHash,
-        UpdatedAt,
-        CpuMs,
-        CpuBasis,
-        GpuS,
-        MemKibS,
-        MemBasis,
-        Tier,
-        TierReason,
-        RateId,
-        CostMinor,
-        Currency,
-    ]
-}
-
-/// PostgreSQL: one statement inserts new jobs, updates changed ones (`WHERE` the stored hash
-/// differs) and reports per row whether it was inserted (`xmax = 0`), so counts stay exact
-/// under concurrency without reading first. (A read-first batch would also be planned against
-/// the statistics of an empty table early in a large run, and scan it sequentially.)
-async fn upsert_returning<C: ConnectionTrait>(
-    conn: &C,
-    cluster: &str,
-    source: &str,
-    latest: HashMap<String, (&UsageRecord, &PricedJob)>,
-    now: i64,
-) -> CoreResult<UpsertCounts> {
-    let mut latest: Vec<(String, (&UsageRecord, &PricedJob))> = latest.into_iter().collect();
-    latest.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let total = latest.len() as u64;
-    let rows: Vec<ActiveModel> = latest
-        .iter()
-        .map(|(_, (r, p))| active(cluster, source, r, p, content_hash(r), now))
-        .collect();
-    let on_conflict = OnConflict::columns([Column::Cluster, Column::JobKey])
-        .update_columns(update_columns())
-        .action_and_where(
-            Expr::col((Jobs, Column::ContentHash)).ne(Expr::col((Alias::new("excluded"), Column::ContentHash))),
-        )
-        .to_owned();
-    let mut stmt = Jobs::insert_many(rows).on_conflict(on_conflict).into_query();
-    stmt.returning(Query::returning().expr(Expr::cust("(xmax = 0) AS inserted")));
-    let written = conn.query_all(conn.get_database_backend().build(&stmt)).await?;
-    let mut inserted = 0u64;
-    for row in &written {
-        if row.try_get::<bool>("", "inserted")? {
-            inserted += 1;
+impl PreparedJob {
+    fn contribution<'a>(&'a self, cluster: &'a str) -> Contribution<'a> {
+        let (r, p) = (&self.record, &self.priced);
+        Contribution {
+            cell: Cell {
+                cluster,
+                day: day_of(r.end),
+                username: &r.user,
+                account: r.account.as_deref().unwrap_or(""),
+                partition: r.partition.as_deref().unwrap_or(""),
+                state: &r.state,
+                tier: &p.tier,
+                currency: p.currency.as_str(),
+            },
+            end_day: self.end_day.as_deref(),
+            amounts: [
+                p.quantities.cpu_ms,
+                p.quantities.gpu_s,
+                p.quantities.mem_kib_s,
+                p.cost_minor,
+            ],
         }
     }
-    let changed = written.len() as u64;
-    Ok(UpsertCounts {
-        inserted,
-        updated: changed - inserted,
-        unchanged: total - changed,
-    })
 }
 
-/// Upserts one batch (at most [`BATCH`] jobs; the last record of a key wins).
+/// Prepares records one after another, reusing its buffers.
+#[derive(Debug, Default)]
+pub(crate) struct Preparer {
+    json: Vec<u8>,
+    last_day: Option<(i64, Option<String>)>,
+}
+
+impl Preparer {
+    /// See [`PreparedJob::hash`].
+    fn hash(&mut self, r: &UsageRecord) -> String {
+        self.json.clear();
+        if serde_json::to_writer(&mut self.json, r).is_err() {
+            self.json.clear();
+        }
+        hex::encode(&Sha256::digest(&self.json)[..16])
+    }
+
+    fn day(&mut self, end: i64) -> Option<String> {
+        // Jobs arrive roughly in end order: most share the previous one's day.
+        let day = end.div_euclid(DAY_MS);
+        match &self.last_day {
+            Some((d, name)) if *d == day => name.clone(),
+            _ => {
+                let name = utc_day(end);
+                self.last_day = Some((day, name.clone()));
+                name
+            }
+        }
+    }
+
+    /// Works out key, hash and day of a priced record.
+    pub fn prepare(&mut self, record: UsageRecord, priced: PricedJob) -> PreparedJob {
+        PreparedJob {
+            key: super::job_key::canonical_job_key(&record.job_id),
+            hash: self.hash(&record),
+            end_day: record.end.and_then(|e| self.day(e)),
+            record,
+            priced,
+        }
+    }
+}
+
+/// Writes batches as they arrive, each in its own transaction, until the sender is dropped.
+pub(crate) async fn write_batches(
+    db: Db,
+    cluster: String,
+    source: String,
+    now: i64,
+    mut batches: Receiver<Vec<PreparedJob>>,
+) -> CoreResult<UpsertCounts> {
+    let mut total = UpsertCounts::default();
+    while let Some(batch) = batches.recv().await {
+        let tx = db.begin_write().await?;
+        total += upsert_batch(&*tx, &cluster, &source, &batch, now).await?;
+        tx.commit().await?;
+    }
+    Ok(total)
+}
+
+/// Upserts one batch inside the caller's transaction (the last record of a key wins).
 pub(crate) async fn upsert_batch<C: ConnectionTrait>(
     conn: &C,
     cluster: &str,
     source: &str,
-    batch: &[(UsageRecord, PricedJob)],
+    batch: &[PreparedJob],
     now: i64,
 ) -> CoreResult<UpsertCounts> {
-    let mut latest: HashMap<String, (&UsageRecord, &PricedJob)> = HashMap::with_capacity(batch.len());
-    for (r, p) in batch {
-        latest.insert(canonical_job_key(&r.job_id), (r, p));
+    lock_jobs(conn).await?;
+    let mut latest: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
+    for (i, j) in batch.iter().enumerate() {
+        latest.insert(&j.key, i);
     }
-    if conn.get_database_backend() == DbBackend::Postgres {
-        return upsert_returning(conn, cluster, source, latest, now).await;
-    }
-    let keys: Vec<String> = latest.keys().cloned().collect();
-    let stored: HashMap<String, String> = Jobs::find()
-        .select_only()
-        .column(Column::JobKey)
-        .column(Column::ContentHash)
-        .filter(Column::Cluster.eq(cluster))
-        .filter(Column::JobKey.is_in(keys))
-        .into_tuple::<(String, String)>()
-        .all(conn)
-        .await?
-        .into_iter()
+    let keys: Vec<&str> = batch
+        .iter()
+        .enumerate()
+        .filter(|(i, j)| latest.get(j.key.as_str()) == Some(i))
+        .map(|(_, j)| j.key.as_str())
         .collect();
+    let stored = job_rows::stored_hashes(conn, cluster, &keys).await?;
     let mut counts = UpsertCounts::default();
-    let mut rows = Vec::with_capacity(latest.len());
-    // Insert in key order: concurrent batches then lock rows in the same order and cannot
-    // deadlock each other on PostgreSQL.
-    let mut latest: Vec<(String, (&UsageRecord, &PricedJob))> = latest.into_iter().collect();
-    latest.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (key, (r, p)) in latest {
-        let hash = content_hash(r);
-        match stored.get(&key) {
-            Some(h) if *h == hash => counts.unchanged += 1,
-            Some(_) => {
-                counts.updated += 1;
-                rows.push(active(cluster, source, r, p, hash, now));
-            }
-            None => {
-                counts.inserted += 1;
-                rows.push(active(cluster, source, r, p, hash, now));
-            }
+    let (mut new, mut changed) = (Vec::new(), Vec::new());
+    for key in &keys {
+        let j = &batch[latest[key]];
+        match stored.get(*key) {
+            Some(h) if *h == j.hash => counts.unchanged += 1,
+            Some(_) => changed.push(j),
+            None => new.push(j),
         }
     }
-    if rows.is_empty() {
+    counts.inserted = new.len() as u64;
+    counts.updated = changed.len() as u64;
+    if new.is_empty() && changed.is_empty() {
         return Ok(counts);
     }
-    let on_conflict = OnConflict::columns([Column::Cluster, Column::JobKey])
-        .update_columns(update_columns())
-        .to_owned();
-    Jobs::insert_many(rows)
-        .on_conflict(on_conflict)
-        .exec_without_returning(conn)
-        .await?;
+    let changed_keys: Vec<&str> = changed.iter().map(|j| j.key.as_str()).collect();
+    let old = job_rows::stored_jobs(conn, cluster, &changed_keys).await?;
+    job_rows::write(conn, cluster, source, now, &new, false).await?;
+    job_rows::write(conn, cluster, source, now, &changed, true).await?;
+    let mut deltas = Deltas::default();
+    for j in &old {
+        deltas.add(Contribution::of_job(j), -1);
+    }
+    for j in new.iter().chain(&changed) {
+        deltas.add(j.contribution(cluster), 1);
+    }
+    deltas.apply(conn).await?;
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usage::UsageRecord;
+
+    fn record() -> UsageRecord {
+        UsageRecord {
+            job_id: "12345_7.batch".into(),
+            user: "alice".into(),
+            account: Some("physics".into()),
+            partition: None,
+            state: "COMPLETED".into(),
+            submit: Some(1),
+            start: Some(2),
+            end: Some(1_790_000_000_000),
+            elapsed_s: 3,
+            alloc_cpus: 4,
+            alloc_gpus: 0,
+            alloc_mem_mb: 1024,
+            cpu_used_ms: None,
+            cpu_time_raw_s: Some(12),
+            mem_used_kib_s: None,
+            energy_j: None,
+            nodes: Some("node[01-02]".into()),
+        }
+    }
+
+    #[test]
+    fn hash_is_the_stored_one() {
+        // The hash is compared with hashes stored by earlier versions and copied to receipts:
+        // it must stay sha256 of the record's JSON, first 16 bytes in hex.
+        let r = record();
+        let json = serde_json::to_string(&r).expect("json");
+        let expected = hex::encode(&Sha256::digest(json.as_bytes())[..16]);
+        let mut p = Preparer::default();
+        assert_eq!(p.hash(&r), expected);
+        assert_eq!(p.hash(&r), expected, "buffer reused");
+    }
+
+    #[test]
+    fn days_are_remembered_per_day_only() {
+        let mut p = Preparer::default();
+        let t = 1_790_000_000_000;
+        assert_eq!(p.day(t), utc_day(t));
+        assert_eq!(p.day(t + 1), utc_day(t + 1));
+        assert_eq!(p.day(t + DAY_MS), utc_day(t + DAY_MS));
+        assert_eq!(p.day(-1), Some("1969-12-31".into()));
+        assert_eq!(p.day(i64::MAX), None);
+    }
 }

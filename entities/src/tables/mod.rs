@@ -13,5 +13,6 @@ pub mod receipts;
 pub mod refunds;
 pub mod sessions;
 pub mod tier_overrides;
+pub mod usage_daily;
 pub mod usage_sources;
 pub mod users;

@@ -5,9 +5,8 @@ use crate::context::{principal, services};
 use crate::error::ApiError;
 use async_graphql::{Context, Subscription, ID};
 use futures_util::stream::{self, Stream};
-use hpcb_core::events::Event;
-use hpcb_core::payments::PaymentStatus;
-use hpcb_core::Services;
+use hpcb_core::events::{Event, Topic};
+use hpcb_core::payments::{PaymentService, PaymentStatus};
 use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -17,7 +16,7 @@ pub struct PaymentSubscription;
 
 struct Watch {
     rx: broadcast::Receiver<Arc<Event>>,
-    svc: Services,
+    payments: PaymentService,
     id: String,
     first: Option<PaymentGql>,
     done: bool,
@@ -33,13 +32,15 @@ impl PaymentSubscription {
         payment_id: ID,
     ) -> Result<impl Stream<Item = PaymentGql>, ApiError> {
         let p = principal(ctx)?;
-        let svc = services(ctx)?.clone();
-        // Subscribe before reading, so no change between the read and the subscription is lost.
-        let rx = svc.bus.subscribe();
+        let svc = services(ctx)?;
+        let current = svc.payments.get(p, &payment_id).await?;
+        // Subscribe before the state is sent, then re-read on every notice, so no change
+        // between the read and the subscription is lost.
+        let rx = svc.events.subscribe(Topic::Payment(current.public_id.clone()));
         let current = svc.payments.get(p, &payment_id).await?;
         let state = Watch {
             rx,
-            svc,
+            payments: svc.payments.clone(),
             id: current.public_id.clone(),
             first: Some(current.into()),
             done: false,
@@ -61,7 +62,7 @@ impl PaymentSubscription {
                         if *payment_id != w.id {
                             continue;
                         }
-                        match w.svc.payments.by_public_id(&w.id).await {
+                        match w.payments.by_public_id(&w.id).await {
                             Ok(pay) => {
                                 let out = PaymentGql::from(pay);
                                 w.done = is_final(&out);
@@ -75,7 +76,7 @@ impl PaymentSubscription {
                     }
                     // Missed notices: re-read, the database has the truth.
                     Err(RecvError::Lagged(_)) => {
-                        if let Ok(pay) = w.svc.payments.by_public_id(&w.id).await {
+                        if let Ok(pay) = w.payments.by_public_id(&w.id).await {
                             let out = PaymentGql::from(pay);
                             w.done = is_final(&out);
                             return Some((out, w));

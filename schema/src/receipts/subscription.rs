@@ -5,7 +5,7 @@ use crate::context::{principal, services};
 use crate::error::ApiError;
 use async_graphql::{Context, Subscription, ID};
 use futures_util::stream::{self, Stream};
-use hpcb_core::events::Event;
+use hpcb_core::events::{Event, Topic};
 use tokio::sync::broadcast::error::RecvError;
 
 /// Receipt subscriptions.
@@ -24,7 +24,7 @@ impl ReceiptSubscription {
         let p = principal(ctx)?.clone();
         let svc = services(ctx)?.clone();
         let id = super::query::parse_id(&receipt_id)?;
-        let rx = svc.bus.subscribe();
+        let rx = svc.events.subscribe(Topic::Receipt(id));
         // Refuses (as NOT_FOUND) receipts the caller may not see, before anything streams.
         svc.receipts.get(&p, id).await?;
         Ok(stream::unfold((rx, svc, p), move |(mut rx, svc, p)| async move {

@@ -54,6 +54,21 @@ pub async fn run(mut config: Config, jobs: usize) -> Result<(), Failure> {
             timeout_secs: 300,
         }],
     });
+    // The development gateway, so receipts can be paid end to end: its checkout page is
+    // served here and it signs its webhooks with a secret made for this run.
+    if !config.payments.gateways.iter().any(|g| g.plugin == "dummy") {
+        let secret = hex::encode(rand::random::<[u8; 24]>());
+        config.payments.gateways.push(ChainLink {
+            plugin: "dummy".into(),
+            settings: toml::Value::Table(Default::default()),
+            allow_hosts: Vec::new(),
+            allow_plain_http: false,
+            allow_programs: Vec::new(),
+            allow_dirs: Vec::new(),
+            secrets: [("webhook_secret".to_owned(), secret)].into_iter().collect(),
+            timeout_secs: 30,
+        });
+    }
     let admin_password = if config.auth.admin_password.is_empty() {
         DEMO_PASSWORD.to_owned()
     } else {
@@ -100,6 +115,9 @@ pub async fn run(mut config: Config, jobs: usize) -> Result<(), Failure> {
     );
     println!(
         "demo: sign in as admin / {admin_password}, finance / {DEMO_PASSWORD}, or alice, bob, … / {DEMO_PASSWORD}"
+    );
+    println!(
+        "demo: pay a receipt with the development gateway: createReceipt, then startPayment(receiptId: …, provider: \"dummy\") and open its checkoutUrl"
     );
     app.run_until_stopped()
         .await

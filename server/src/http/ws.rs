@@ -54,8 +54,8 @@ pub async fn upgrade(
     let schema = state.schema.clone();
     // Small buffers: an idle subscription should cost kilobytes, not the library's 128 KiB
     // defaults; messages are small GraphQL documents and results.
-    ws.read_buffer_size(4 * 1024)
-        .write_buffer_size(4 * 1024)
+    ws.read_buffer_size(1024)
+        .write_buffer_size(1024)
         .max_write_buffer_size(1024 * 1024)
         .max_message_size(256 * 1024)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)

@@ -26,6 +26,9 @@ pub struct Metrics {
     pub ingest_jobs: IntCounterVec,
     /// Unix time of each source's last successful run, for freshness alerts.
     pub source_last_success: IntGaugeVec,
+    /// Gateway events (webhooks and status checks) by provider and what came of them
+    /// (`applied`, `duplicate`, `mismatch`, `rejected`, …).
+    pub payment_events: IntCounterVec,
 }
 
 impl Metrics {
@@ -62,6 +65,11 @@ impl Metrics {
             "Jobs seen by ingestion",
             &["source", "result"],
         );
+        let payment_events = counter_vec(
+            "payment_events_total",
+            "Payment gateway events and status checks by outcome",
+            &["provider", "outcome"],
+        );
         let gauge = "usage_source_last_success_timestamp_seconds";
         let source_last_success = IntGaugeVec::new(Opts::new(gauge, "Last successful ingestion run"), &["source"])
             .unwrap_or_else(|e| panic!("metric {gauge}: {e}"));
@@ -78,6 +86,7 @@ impl Metrics {
             audit_appends,
             ingest_runs,
             ingest_jobs,
+            payment_events,
             source_last_success,
         }
     }

@@ -88,6 +88,8 @@ fn operations(who: Who) -> Vec<(&'static str, &'static str, Value, &'static [Who
             json!({}),
             MONEY,
         ),
+        ("paymentProviders", "{ paymentProviders }", json!({}), SIGNED_IN),
+        ("payments", "{ payments { totalCount } }", json!({}), SIGNED_IN),
         ("logout", "mutation { logout }", json!({}), SIGNED_IN),
     ]
 }

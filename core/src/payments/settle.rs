@@ -65,6 +65,10 @@ impl PaymentService {
                     )
                     .await?;
                 tx.commit().await?;
+                self.metrics
+                    .payment_events
+                    .with_label_values(&[provider, "rejected"])
+                    .inc();
                 Ok(WebhookResult::Rejected(reason))
             }
             WebhookVerdict::Verified {
@@ -87,10 +91,17 @@ impl PaymentService {
         report: &GatewayReport,
         meta: &RequestMeta,
     ) -> CoreResult<SettleOutcome> {
-        match self.settle_once(provider, event_id, event_type, report, meta).await {
+        let outcome = match self.settle_once(provider, event_id, event_type, report, meta).await {
             Err(CoreError::Conflict(m)) if m == DUPLICATE => Ok(SettleOutcome::Duplicate),
             other => other,
+        };
+        if let Ok(o) = &outcome {
+            self.metrics
+                .payment_events
+                .with_label_values(&[provider, outcome_name(o)])
+                .inc();
         }
+        outcome
     }
 
     async fn settle_once(

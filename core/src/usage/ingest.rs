@@ -7,7 +7,7 @@
 use super::price_job::Pricer;
 use super::record::UsageRecord;
 use super::source::{FetchResult, UsageSource};
-use super::store::{write_batches, Preparer, UpsertCounts, BATCH};
+use super::store::{BatchWriter, Preparer, UpsertCounts, BATCH};
 use crate::audit::{AuditService, NewAuditEntry};
 use crate::auth::{Principal, Role};
 use crate::clock::Clock;
@@ -292,7 +292,7 @@ impl IngestService {
     /// Validates, prices and upserts records in batches, each batch in its own transaction.
     ///
     /// Preparing a batch (validation, pricing, hashing) and writing the previous one overlap:
-    /// a writer task takes prepared batches in order, so the database never waits for pricing.
+    /// a writer task takes prepared batches in order (see [`BatchWriter`]).
     async fn store(
         &self,
         cluster: &str,
@@ -302,14 +302,7 @@ impl IngestService {
     ) -> CoreResult<UpsertCounts> {
         let pricer = Pricer::from_db(&self.db, self.rules.clone(), self.currency).await?;
         let now = self.clock.now_ms();
-        let (batches, received) = tokio::sync::mpsc::channel(2);
-        let writer = tokio::spawn(write_batches(
-            self.db.clone(),
-            cluster.to_owned(),
-            source.to_owned(),
-            now,
-            received,
-        ));
+        let writer = BatchWriter::start(&self.db, cluster, source, now);
         let mut preparer = Preparer::default();
         let mut records = records.into_iter().peekable();
         while records.peek().is_some() {
@@ -325,15 +318,12 @@ impl IngestService {
                     }
                 }
             }
-            // A closed channel means the writer failed; its error is returned below.
-            if !batch.is_empty() && batches.send(batch).await.is_err() {
+            // A stopped writer failed: its error is returned below.
+            if !batch.is_empty() && !writer.send(batch).await {
                 break;
             }
         }
-        drop(batches);
-        writer
-            .await
-            .map_err(|e| CoreError::internal(format!("the ingestion writer stopped: {e}")))?
+        writer.finish().await
     }
 
     /// Status of every configured source (admin, finance).

@@ -2,30 +2,37 @@
 //! model per row: each batch is written with a handful of prepared statements whose text is the
 //! same from batch to batch (so the driver prepares them once per connection).
 //!
-//! - SQLite: multi-row `VALUES` with numbered parameters; what every row shares (cluster,
-//!   source, time) is bound once.
+//! - SQLite: multi-row `VALUES`; what every row shares (cluster, source, time) is bound once.
 //! - PostgreSQL: one `INSERT … SELECT … FROM UNNEST(…)` per batch, each column bound as one
 //!   array.
 
 use super::pg_array::ArrayLiteral;
+use super::price_job::Basis;
 use super::store::PreparedJob;
 use crate::error::CoreResult;
-use hpcb_entities::tables::jobs::{self, Column, Entity as Jobs};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
-use std::collections::HashMap;
+use hpcb_entities::tables::jobs;
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 /// How a column travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
+    /// Text (or `NULL`).
     Text,
+    /// Integer (or `NULL`).
     Int,
+    /// Text sent as `NULL` when it equals the job key (the job id almost always does).
+    OrKey,
+    /// A [`Basis`], sent as its position in [`BASES`].
+    Basis,
 }
 
 /// Every column a row brings, in the order [`encode`] produces them. `cluster`, `source`,
 /// `ingested_at` and `updated_at` are the same for every row of a batch and bound once.
 const COLUMNS: [(&str, Kind); 30] = [
     ("job_key", Kind::Text),
-    ("job_id", Kind::Text),
+    ("job_id", Kind::OrKey),
     ("username", Kind::Text),
     ("account", Kind::Text),
     ("\"partition\"", Kind::Text),
@@ -45,10 +52,10 @@ const COLUMNS: [(&str, Kind); 30] = [
     ("nodes", Kind::Text),
     ("content_hash", Kind::Text),
     ("cpu_ms", Kind::Int),
-    ("cpu_basis", Kind::Text),
+    ("cpu_basis", Kind::Basis),
     ("gpu_s", Kind::Int),
     ("mem_kib_s", Kind::Int),
-    ("mem_basis", Kind::Text),
+    ("mem_basis", Kind::Basis),
     ("tier", Kind::Text),
     ("tier_reason", Kind::Text),
     ("rate_id", Kind::Int),
@@ -56,8 +63,17 @@ const COLUMNS: [(&str, Kind); 30] = [
     ("currency", Kind::Text),
 ];
 
-/// The columns bound once per statement, in parameter order (`now` twice).
-const SHARED: &str = "cluster, source, ingested_at, updated_at";
+/// Every basis, by the number a row sends for it.
+const BASES: [Basis; 3] = [Basis::Used, Basis::CpuTimeRaw, Basis::Allocated];
+
+/// The number a row sends for a basis.
+fn basis_code(b: Basis) -> i64 {
+    match b {
+        Basis::Used => 0,
+        Basis::CpuTimeRaw => 1,
+        Basis::Allocated => 2,
+    }
+}
 
 /// Rows per SQLite statement: 30 parameters each stays below its 32 766.
 const SQLITE_ROWS: usize = 1000;
@@ -77,7 +93,7 @@ trait Sink {
 fn encode<S: Sink>(s: &mut S, j: &PreparedJob) {
     let (r, p) = (&j.record, &j.priced);
     s.text(&j.key);
-    s.text(&r.job_id);
+    s.opt_text(Some(r.job_id.as_str()).filter(|id| *id != j.key));
     s.text(&r.user);
     s.opt_text(r.account.as_deref());
     s.opt_text(r.partition.as_deref());
@@ -97,10 +113,10 @@ fn encode<S: Sink>(s: &mut S, j: &PreparedJob) {
     s.opt_text(r.nodes.as_deref());
     s.text(&j.hash);
     s.int(p.quantities.cpu_ms);
-    s.text(p.cpu_basis.as_str());
+    s.int(basis_code(p.cpu_basis));
     s.int(p.quantities.gpu_s);
     s.int(p.quantities.mem_kib_s);
-    s.text(p.mem_basis.as_str());
+    s.int(basis_code(p.mem_basis));
     s.text(&p.tier);
     s.text(&p.tier_reason);
     s.opt_int(p.rate_id);
@@ -155,92 +171,137 @@ impl Sink for Arrays {
     }
 }
 
-/// Appends `rows` groups of `per_row` placeholders numbered from `first + 1`, each group
-/// preceded by `shared` (placeholders of values every row shares).
+/// Appends `rows` groups of `per_row` placeholders: `?` on SQLite (numbered ones would make
+/// binding quadratic in their number), `$n` numbered from `first + 1` on PostgreSQL.
 pub(crate) fn push_placeholders(sql: &mut String, backend: DbBackend, rows: usize, per_row: usize, first: usize) {
-    push_rows(sql, backend, rows, per_row, first, "");
-}
-
-fn push_rows(sql: &mut String, backend: DbBackend, rows: usize, per_row: usize, first: usize, shared: &str) {
     use std::fmt::Write;
-    let mark = if backend == DbBackend::Postgres { '$' } else { '?' };
     let mut n = first;
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { ", (" });
-        sql.push_str(shared);
         for col in 0..per_row {
-            n += 1;
-            // Writing to a String cannot fail.
-            let _ = write!(sql, "{}{mark}{n}", if col == 0 { "" } else { ", " });
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            if backend == DbBackend::Postgres {
+                n += 1;
+                // Writing to a String cannot fail.
+                let _ = write!(sql, "${n}");
+            } else {
+                sql.push('?');
+            }
         }
         sql.push(')');
     }
 }
 
-/// `ON CONFLICT` clause of rows that replace stored ones (all but key and first ingestion).
-fn on_conflict() -> String {
-    let mut sql = String::from(
-        " ON CONFLICT (cluster, job_key) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at",
-    );
-    for (name, _) in COLUMNS.iter().skip(1) {
-        sql.push_str(&format!(", {name} = excluded.{name}"));
-    }
-    sql
-}
-
-fn column_list() -> String {
+/// `INSERT INTO jobs (…) SELECT <shared>, <columns> ` with each column taken from `source(i)`
+/// (the i-th value a row sends), turned back into what is stored.
+fn insert_select(shared: &str, source: impl Fn(usize) -> String) -> String {
     let names: Vec<&str> = COLUMNS.iter().map(|(n, _)| *n).collect();
-    format!("INSERT INTO jobs ({SHARED}, {})", names.join(", "))
+    let key = source(0);
+    let exprs: Vec<String> = COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, (_, kind))| match kind {
+            Kind::Text | Kind::Int => source(i),
+            Kind::OrKey => format!("COALESCE({}, {key})", source(i)),
+            Kind::Basis => {
+                let arms: Vec<String> = BASES
+                    .iter()
+                    .map(|b| format!("WHEN {} THEN '{}'", basis_code(*b), b.as_str()))
+                    .collect();
+                format!("CASE {} {} END", source(i), arms.join(" "))
+            }
+        })
+        .collect();
+    format!(
+        "INSERT INTO jobs (cluster, source, ingested_at, updated_at, {}) SELECT {shared}, {}",
+        names.join(", "),
+        exprs.join(", ")
+    )
 }
 
-fn sqlite_insert(rows: usize, replace: bool) -> String {
-    let mut sql = column_list();
-    sql.push_str(" VALUES ");
-    push_rows(&mut sql, DbBackend::Sqlite, rows, COLUMNS.len(), 3, "?1, ?2, ?3, ?3, ");
-    if replace {
-        sql.push_str(&on_conflict());
+/// What a write statement does with a row whose key is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Leaves the stored row (the row is not inserted; see [`insert_new`]).
+    New,
+    /// Replaces the stored row (all but key and first ingestion).
+    Replace,
+}
+
+/// The clause ending a write statement.
+fn on_conflict(backend: DbBackend, mode: Mode) -> String {
+    match mode {
+        Mode::New if backend == DbBackend::Postgres => {
+            " ON CONFLICT (cluster, job_key) DO NOTHING RETURNING job_key".into()
+        }
+        Mode::New => " ON CONFLICT (cluster, job_key) DO NOTHING".into(),
+        Mode::Replace => {
+            let mut sql = String::from(
+                " ON CONFLICT (cluster, job_key) DO UPDATE SET source = excluded.source, \
+                 updated_at = excluded.updated_at",
+            );
+            for (name, _) in COLUMNS.iter().skip(1) {
+                sql.push_str(&format!(", {name} = excluded.{name}"));
+            }
+            sql
+        }
     }
-    sql
 }
 
-fn postgres_insert(replace: bool) -> String {
+fn sqlite_insert(rows: usize, mode: Mode) -> String {
+    let build = || {
+        let mut sql = insert_select("s.cluster, s.source, s.now, s.now", |i| format!("v.column{}", i + 1));
+        sql.push_str(" FROM (SELECT ? AS cluster, ? AS source, ? AS now) AS s, (VALUES ");
+        push_placeholders(&mut sql, DbBackend::Sqlite, rows, COLUMNS.len(), 0);
+        // `WHERE true` tells SQLite's parser that `ON CONFLICT` is not a join constraint.
+        sql.push_str(") AS v WHERE true");
+        sql.push_str(&on_conflict(DbBackend::Sqlite, mode));
+        sql
+    };
+    // Full statements of new rows are by far the most frequent: their text is built once.
+    static FULL: OnceLock<String> = OnceLock::new();
+    if rows == SQLITE_ROWS && mode == Mode::New {
+        FULL.get_or_init(build).clone()
+    } else {
+        build()
+    }
+}
+
+fn postgres_insert(mode: Mode) -> String {
+    // `unnest` in the select list streams the rows; in `FROM` it would first copy them all.
     let arrays: Vec<String> = COLUMNS
         .iter()
         .enumerate()
         .map(|(i, (_, kind))| {
             let ty = match kind {
-                Kind::Text => "text",
-                Kind::Int => "int8",
+                Kind::Text | Kind::OrKey => "text",
+                Kind::Int | Kind::Basis => "int8",
             };
-            format!("${}::{ty}[]", i + 4)
+            format!("unnest(${}::{ty}[]) AS c{}", i + 4, i + 1)
         })
         .collect();
-    let mut sql = column_list();
-    sql.push_str(&format!(
-        " SELECT $1, $2, $3, $3, u.* FROM UNNEST({}) AS u",
-        arrays.join(", ")
-    ));
-    if replace {
-        sql.push_str(&on_conflict());
-    }
+    let mut sql = insert_select("$1, $2, $3, $3", |i| format!("u.c{}", i + 1));
+    sql.push_str(&format!(" FROM (SELECT {}) AS u", arrays.join(", ")));
+    sql.push_str(&on_conflict(DbBackend::Postgres, mode));
     sql
 }
 
-/// Writes rows: new ones (`replace` false: a stored key is an error) or rows replacing stored
-/// ones (`replace` true).
-pub(crate) async fn write<C: ConnectionTrait>(
-    conn: &C,
+/// The statements writing rows.
+pub(crate) fn statements(
+    backend: DbBackend,
     cluster: &str,
     source: &str,
     now: i64,
     rows: &[&PreparedJob],
-    replace: bool,
-) -> CoreResult<()> {
+    mode: Mode,
+) -> Vec<Statement> {
     if rows.is_empty() {
-        return Ok(());
+        return Vec::new();
     }
     let shared: [Value; 3] = [cluster.into(), source.into(), now.into()];
-    match conn.get_database_backend() {
+    match backend {
         DbBackend::Postgres => {
             let mut arrays = Arrays {
                 columns: (0..COLUMNS.len())
@@ -253,30 +314,105 @@ pub(crate) async fn write<C: ConnectionTrait>(
             }
             let mut values = shared.to_vec();
             values.extend(arrays.columns.into_iter().map(|a| Value::from(a.finish())));
-            conn.execute(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                postgres_insert(replace),
-                values,
-            ))
-            .await?;
+            vec![Statement::from_sql_and_values(backend, postgres_insert(mode), values)]
         }
-        backend => {
-            for chunk in rows.chunks(SQLITE_ROWS) {
+        _ => rows
+            .chunks(SQLITE_ROWS)
+            .map(|chunk| {
                 let mut values = Values(Vec::with_capacity(3 + chunk.len() * COLUMNS.len()));
                 values.0.extend(shared.iter().cloned());
                 for j in chunk {
                     encode(&mut values, j);
                 }
-                conn.execute(Statement::from_sql_and_values(
-                    backend,
-                    sqlite_insert(chunk.len(), replace),
-                    values.0,
-                ))
-                .await?;
-            }
-        }
+                Statement::from_sql_and_values(backend, sqlite_insert(chunk.len(), mode), values.0)
+            })
+            .collect(),
+    }
+}
+
+/// Runs [`Mode::Replace`] statements.
+pub(crate) async fn replace<C: ConnectionTrait>(conn: &C, statements: Vec<Statement>) -> CoreResult<()> {
+    for s in statements {
+        conn.execute(s).await?;
     }
     Ok(())
+}
+
+/// Runs the [`Mode::New`] statements of `rows` rows (distinct keys). Returns `None` if every
+/// row was inserted, else the keys of those that were (the others are stored already).
+pub(crate) async fn insert_new<C: ConnectionTrait>(
+    conn: &C,
+    statements: Vec<Statement>,
+    rows: usize,
+) -> CoreResult<Option<HashSet<String>>> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        let mut inserted = Vec::with_capacity(rows);
+        for s in statements {
+            inserted.extend(conn.query_all(s).await?);
+        }
+        if inserted.len() == rows {
+            return Ok(None);
+        }
+        let keys: Result<HashSet<String>, _> = inserted.iter().map(|r| r.try_get_by_index(0)).collect();
+        return Ok(Some(keys?));
+    }
+    // SQLite counts what each statement inserted; which rows those were is told by their
+    // ids, above every id stored before (the write lock is held).
+    let backend = conn.get_database_backend();
+    let last_id = conn
+        .query_one(Statement::from_string(backend, "SELECT COALESCE(MAX(id), 0) FROM jobs"))
+        .await?
+        .map(|r| r.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or(0);
+    let mut inserted = 0;
+    for s in statements {
+        inserted += conn.execute(s).await?.rows_affected();
+    }
+    if inserted == rows as u64 {
+        return Ok(None);
+    }
+    let keys: Result<HashSet<String>, _> = conn
+        .query_all(Statement::from_sql_and_values(
+            backend,
+            "SELECT job_key FROM jobs WHERE id > ?",
+            [last_id.into()],
+        ))
+        .await?
+        .iter()
+        .map(|r| r.try_get_by_index(0))
+        .collect();
+    Ok(Some(keys?))
+}
+
+/// The statement selecting `columns` of the stored rows of `keys`.
+///
+/// On PostgreSQL each key is looked up on its own through the unique index (a `LATERAL`
+/// subquery with `LIMIT` is never turned into a join): early in a large ingestion the table has
+/// no statistics yet, and a plain `job_key = ANY(…)` would then be planned as a filter over
+/// every job of the cluster, once per batch.
+fn lookup(backend: DbBackend, cluster: &str, keys: &[&str], columns: &str) -> Statement {
+    match backend {
+        DbBackend::Postgres => {
+            let mut a = ArrayLiteral::with_capacity(keys.len() * 10);
+            for k in keys {
+                a.text(k);
+            }
+            Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "SELECT j.* FROM UNNEST($2::text[]) AS k(key) CROSS JOIN LATERAL \
+                     (SELECT {columns} FROM jobs WHERE cluster = $1 AND job_key = k.key LIMIT 1) AS j"
+                ),
+                [cluster.into(), a.finish().into()],
+            )
+        }
+        _ => Statement::from_sql_and_values(
+            backend,
+            format!("SELECT {columns} FROM jobs WHERE cluster = ? AND job_key IN (SELECT value FROM json_each(?))"),
+            [cluster.into(), serde_json::to_string(keys).unwrap_or_default().into()],
+        ),
+    }
 }
 
 /// The stored content hash of each of `keys` that is stored, by key.
@@ -288,27 +424,10 @@ pub(crate) async fn stored_hashes<C: ConnectionTrait>(
     let backend = conn.get_database_backend();
     let mut out = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(LOOKUP_KEYS) {
-        let (sql, keys): (&str, Value) = match backend {
-            DbBackend::Postgres => {
-                let mut a = ArrayLiteral::with_capacity(chunk.len() * 10);
-                for k in chunk {
-                    a.text(k);
-                }
-                (
-                    "SELECT job_key, content_hash FROM jobs WHERE cluster = $1 AND job_key = ANY($2::text[])",
-                    a.finish().into(),
-                )
-            }
-            _ => (
-                "SELECT job_key, content_hash FROM jobs WHERE cluster = ?1 \
-                 AND job_key IN (SELECT value FROM json_each(?2))",
-                serde_json::to_string(chunk).unwrap_or_default().into(),
-            ),
-        };
-        let rows = conn
-            .query_all(Statement::from_sql_and_values(backend, sql, [cluster.into(), keys]))
-            .await?;
-        for row in rows {
+        for row in conn
+            .query_all(lookup(backend, cluster, chunk, "job_key, content_hash"))
+            .await?
+        {
             out.insert(row.try_get_by_index(0)?, row.try_get_by_index(1)?);
         }
     }
@@ -321,12 +440,11 @@ pub(crate) async fn stored_jobs<C: ConnectionTrait>(
     cluster: &str,
     keys: &[&str],
 ) -> CoreResult<Vec<jobs::Model>> {
+    let backend = conn.get_database_backend();
     let mut out = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(LOOKUP_KEYS) {
         out.extend(
-            Jobs::find()
-                .filter(Column::Cluster.eq(cluster))
-                .filter(Column::JobKey.is_in(chunk.iter().copied()))
+            jobs::Model::find_by_statement(lookup(backend, cluster, chunk, "*"))
                 .all(conn)
                 .await?,
         );
@@ -387,19 +505,32 @@ mod tests {
         let job = super::super::store::Preparer::default().prepare(record, priced);
         let mut kinds = Kinds(Vec::new());
         encode(&mut kinds, &job);
-        let expected: Vec<Kind> = COLUMNS.iter().map(|(_, k)| *k).collect();
+        let expected: Vec<Kind> = COLUMNS
+            .iter()
+            .map(|(_, k)| match k {
+                Kind::Text | Kind::OrKey => Kind::Text,
+                Kind::Int | Kind::Basis => Kind::Int,
+            })
+            .collect();
         assert_eq!(kinds.0, expected);
     }
 
     #[test]
     fn placeholders_share_and_number() {
         let mut sql = String::new();
-        push_rows(&mut sql, DbBackend::Sqlite, 2, 2, 3, "?1, ");
-        assert_eq!(sql, "(?1, ?4, ?5), (?1, ?6, ?7)");
+        push_placeholders(&mut sql, DbBackend::Sqlite, 2, 2, 3);
+        assert_eq!(sql, "(?, ?), (?, ?)");
         let mut sql = String::new();
         push_placeholders(&mut sql, DbBackend::Postgres, 2, 1, 0);
         assert_eq!(sql, "($1), ($2)");
-        assert!(sqlite_insert(1, true).contains("tier_reason = excluded.tier_reason"));
-        assert!(!on_conflict().contains("job_key ="));
+        assert!(sqlite_insert(1, Mode::Replace).contains("tier_reason = excluded.tier_reason"));
+        assert!(!on_conflict(DbBackend::Sqlite, Mode::Replace).contains("job_key ="));
+        assert_eq!(
+            sqlite_insert(SQLITE_ROWS, Mode::New),
+            sqlite_insert(SQLITE_ROWS, Mode::New)
+        );
+        let pg = postgres_insert(Mode::New);
+        assert!(pg.contains("COALESCE(u.c2, u.c1)"), "{pg}");
+        assert!(pg.contains("CASE u.c22 WHEN 0 THEN 'used' WHEN 1 THEN 'cputime_raw' WHEN 2 THEN 'allocated' END"));
     }
 }

@@ -5,7 +5,7 @@ use crate::auth::{Principal, Role};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use hpcb_entities::tables::jobs::{self, Column, Entity as Jobs};
-use sea_orm::sea_query::{Alias, Expr, Func, Order, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, Order, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     StatementBuilder,
@@ -224,8 +224,9 @@ impl UsageQuery {
     pub async fn summary_from_jobs(&self, f: &UsageFilter, group: GroupBy) -> CoreResult<Vec<SummaryRow>> {
         let key: SimpleExpr = match group {
             GroupBy::User => Expr::col(Column::Username).into(),
-            GroupBy::Account => Func::coalesce([Expr::col(Column::Account).into(), Expr::val("").into()]).into(),
-            GroupBy::Partition => Func::coalesce([Expr::col(Column::Partition).into(), Expr::val("").into()]).into(),
+            // Literal, not bound: PostgreSQL must see the grouped expression repeated verbatim.
+            GroupBy::Account => Expr::cust("COALESCE(account, '')"),
+            GroupBy::Partition => Expr::cust("COALESCE(\"partition\", '')"),
             GroupBy::Tier => Expr::col(Column::Tier).into(),
             // Months are folded from days (see `finish`).
             GroupBy::Day | GroupBy::Month => Expr::col(Column::EndDay).into(),

@@ -7,16 +7,19 @@
 //! unchanged jobs, inserts new ones, replaces changed ones, and moves what changed jobs
 //! contribute to the rollup from their old cells to their new ones.
 
-use super::job_rows;
+use super::job_rows::{self, Mode};
 use super::price_job::PricedJob;
 use super::record::UsageRecord;
 use super::rollup::{day_of, lock_jobs, Cell, Contribution, Deltas, DAY_MS};
 use crate::db::Db;
-use crate::error::CoreResult;
-use sea_orm::ConnectionTrait;
+use crate::error::{CoreError, CoreResult};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use tokio::sync::mpsc::Receiver;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::mpsc::{Receiver, Sender};
+use tokio::task::JoinHandle;
 
 /// Jobs per batch (and per transaction).
 pub(crate) const BATCH: usize = 5000;
@@ -100,7 +103,14 @@ impl Preparer {
         if serde_json::to_writer(&mut self.json, r).is_err() {
             self.json.clear();
         }
-        hex::encode(&Sha256::digest(&self.json)[..16])
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let digest = Sha256::digest(&self.json);
+        let mut hash = String::with_capacity(32);
+        for b in &digest[..16] {
+            hash.push(char::from(HEX[usize::from(b >> 4)]));
+            hash.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        hash
     }
 
     fn day(&mut self, end: i64) -> Option<String> {
@@ -128,62 +138,196 @@ impl Preparer {
     }
 }
 
-/// Writes batches as they arrive, each in its own transaction, until the sender is dropped.
-pub(crate) async fn write_batches(
+static INS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static ROLL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// A batch on its way to the writer.
+struct Batch {
+    jobs: Vec<PreparedJob>,
+    /// The statements inserting every job of the batch, built ahead in case none is stored.
+    inserts: Option<Vec<Statement>>,
+}
+
+/// Writes batches in order, each in its own transaction, on a task of its own: preparing the
+/// next batch overlaps writing the previous one.
+pub(crate) struct BatchWriter {
+    task: JoinHandle<CoreResult<UpsertCounts>>,
+    batches: Sender<Batch>,
+    backend: DbBackend,
+    cluster: String,
+    source: String,
+    now: i64,
+    /// Whether the last batch was all new: then the next one's inserts are built ahead, by the
+    /// sender. (Wasted when jobs turn out to be stored, hence only while batches are new.)
+    all_new: Arc<AtomicBool>,
+}
+
+impl BatchWriter {
+    /// Starts the writer of one ingestion run.
+    pub fn start(db: &Db, cluster: &str, source: &str, now: i64) -> BatchWriter {
+        let (batches, received) = tokio::sync::mpsc::channel(2);
+        let all_new = Arc::new(AtomicBool::new(true));
+        let task = tokio::spawn(write_batches(
+            db.clone(),
+            cluster.to_owned(),
+            source.to_owned(),
+            now,
+            received,
+            all_new.clone(),
+        ));
+        BatchWriter {
+            task,
+            batches,
+            backend: db.backend(),
+            cluster: cluster.to_owned(),
+            source: source.to_owned(),
+            now,
+            all_new,
+        }
+    }
+
+    /// Queues a batch; `false` if the writer has stopped (see [`finish`](Self::finish)).
+    pub async fn send(&self, jobs: Vec<PreparedJob>) -> bool {
+        let inserts = self.all_new.load(Ordering::Relaxed).then(|| {
+            let rows: Vec<&PreparedJob> = jobs.iter().collect();
+            job_rows::statements(self.backend, &self.cluster, &self.source, self.now, &rows, Mode::New)
+        });
+        self.batches.send(Batch { jobs, inserts }).await.is_ok()
+    }
+
+    /// Waits for every queued batch to be written.
+    pub async fn finish(self) -> CoreResult<UpsertCounts> {
+        drop(self.batches);
+        self.task
+            .await
+            .map_err(|e| CoreError::internal(format!("the ingestion writer stopped: {e}")))?
+    }
+}
+
+async fn write_batches(
     db: Db,
     cluster: String,
     source: String,
     now: i64,
-    mut batches: Receiver<Vec<PreparedJob>>,
+    mut batches: Receiver<Batch>,
+    all_new: Arc<AtomicBool>,
 ) -> CoreResult<UpsertCounts> {
     let mut total = UpsertCounts::default();
-    while let Some(batch) = batches.recv().await {
+    let mut t_wait = std::time::Duration::ZERO;
+    let mut t_begin = t_wait;
+    let mut t_up = t_wait;
+    let mut t_commit = t_wait;
+    let mut t_drop = t_wait;
+    loop {
+        let t = std::time::Instant::now();
+        let Some(batch) = batches.recv().await else { break };
+        t_wait += t.elapsed();
+        let t = std::time::Instant::now();
         let tx = db.begin_write().await?;
-        total += upsert_batch(&*tx, &cluster, &source, &batch, now).await?;
+        t_begin += t.elapsed();
+        if tx.get_database_backend() == DbBackend::Postgres {
+            // Batches need not wait for their commit to reach the disk: the run's state is
+            // committed after its last batch, durably, and with it every batch before; a run
+            // cut short leaves the watermark where it was, and the window is read again.
+            tx.execute(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT set_config('synchronous_commit', 'off', true)",
+            ))
+            .await?;
+        }
+        let t = std::time::Instant::now();
+        let counts = upsert(&*tx, &cluster, &source, &batch.jobs, batch.inserts, now).await?;
+        t_up += t.elapsed();
+        let t = std::time::Instant::now();
         tx.commit().await?;
+        t_commit += t.elapsed();
+        all_new.store(counts.inserted == batch.jobs.len() as u64, Ordering::Relaxed);
+        total += counts;
+        let t = std::time::Instant::now();
+        drop(batch.jobs);
+        t_drop += t.elapsed();
     }
+    eprintln!(
+        "TIMING insert {} ms rollup {} ms",
+        INS.load(Ordering::Relaxed) / 1000,
+        ROLL.load(Ordering::Relaxed) / 1000
+    );
+    eprintln!("TIMING wait {t_wait:?} begin {t_begin:?} upsert {t_up:?} commit {t_commit:?} drop {t_drop:?}");
     Ok(total)
 }
 
 /// Upserts one batch inside the caller's transaction (the last record of a key wins).
-pub(crate) async fn upsert_batch<C: ConnectionTrait>(
+///
+/// `inserts`, built ahead while batches were all new, insert every job of the batch unless
+/// stored: they run first, and only the jobs they did not insert are looked up. Otherwise the
+/// stored hashes of every key are read first and only new jobs are inserted.
+async fn upsert<C: ConnectionTrait>(
     conn: &C,
     cluster: &str,
     source: &str,
     batch: &[PreparedJob],
+    inserts: Option<Vec<Statement>>,
     now: i64,
 ) -> CoreResult<UpsertCounts> {
     lock_jobs(conn).await?;
+    let backend = conn.get_database_backend();
     let mut latest: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
     for (i, j) in batch.iter().enumerate() {
         latest.insert(&j.key, i);
     }
-    let keys: Vec<&str> = batch
+    let mut keys: Vec<&str> = batch
         .iter()
         .enumerate()
         .filter(|(i, j)| latest.get(j.key.as_str()) == Some(i))
         .map(|(_, j)| j.key.as_str())
         .collect();
+    let mut new: Vec<&PreparedJob> = Vec::new();
+    // With keys repeated in the batch, the statements built ahead would insert the first
+    // record of a key, not the last.
+    if let Some(inserts) = inserts.filter(|_| keys.len() == batch.len()) {
+        let t = std::time::Instant::now();
+        let r = job_rows::insert_new(conn, inserts, keys.len()).await?;
+        INS.fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
+        match r {
+            None => {
+                new = batch.iter().collect();
+                keys.clear();
+            }
+            Some(inserted) => {
+                new = batch.iter().filter(|j| inserted.contains(&j.key)).collect();
+                keys.retain(|k| !inserted.contains(*k));
+            }
+        }
+    }
     let stored = job_rows::stored_hashes(conn, cluster, &keys).await?;
-    let mut counts = UpsertCounts::default();
-    let (mut new, mut changed) = (Vec::new(), Vec::new());
+    let mut counts = UpsertCounts {
+        inserted: new.len() as u64,
+        ..UpsertCounts::default()
+    };
+    let (mut fresh, mut changed) = (Vec::new(), Vec::new());
     for key in &keys {
         let j = &batch[latest[key]];
         match stored.get(*key) {
             Some(h) if *h == j.hash => counts.unchanged += 1,
             Some(_) => changed.push(j),
-            None => new.push(j),
+            None => fresh.push(j),
         }
     }
-    counts.inserted = new.len() as u64;
-    counts.updated = changed.len() as u64;
-    if new.is_empty() && changed.is_empty() {
-        return Ok(counts);
+    if !fresh.is_empty() {
+        let statements = job_rows::statements(backend, cluster, source, now, &fresh, Mode::New);
+        if job_rows::insert_new(conn, statements, fresh.len()).await?.is_some() {
+            return Err(CoreError::internal("a job was stored while the jobs were locked"));
+        }
+        counts.inserted += fresh.len() as u64;
+        new.extend(fresh);
     }
+    counts.updated = changed.len() as u64;
     let changed_keys: Vec<&str> = changed.iter().map(|j| j.key.as_str()).collect();
     let old = job_rows::stored_jobs(conn, cluster, &changed_keys).await?;
-    job_rows::write(conn, cluster, source, now, &new, false).await?;
-    job_rows::write(conn, cluster, source, now, &changed, true).await?;
+    job_rows::replace(
+        conn,
+        job_rows::statements(backend, cluster, source, now, &changed, Mode::Replace),
+    )
+    .await?;
     let mut deltas = Deltas::default();
     for j in &old {
         deltas.add(Contribution::of_job(j), -1);
@@ -191,7 +335,12 @@ pub(crate) async fn upsert_batch<C: ConnectionTrait>(
     for j in new.iter().chain(&changed) {
         deltas.add(j.contribution(cluster), 1);
     }
+    let t = std::time::Instant::now();
     deltas.apply(conn).await?;
+    ROLL.fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
+    if counts.inserted > 0 && counts.inserted % 1000 == 7 {
+        eprintln!("x");
+    }
     Ok(counts)
 }
 

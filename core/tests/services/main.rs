@@ -6,3 +6,4 @@ mod support;
 mod ingest;
 mod payments;
 mod receipts;
+mod rollup;

@@ -138,8 +138,6 @@ impl Preparer {
     }
 }
 
-static INS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-static ROLL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 /// A batch on its way to the writer.
 struct Batch {
     jobs: Vec<PreparedJob>,
@@ -212,18 +210,8 @@ async fn write_batches(
     all_new: Arc<AtomicBool>,
 ) -> CoreResult<UpsertCounts> {
     let mut total = UpsertCounts::default();
-    let mut t_wait = std::time::Duration::ZERO;
-    let mut t_begin = t_wait;
-    let mut t_up = t_wait;
-    let mut t_commit = t_wait;
-    let mut t_drop = t_wait;
-    loop {
-        let t = std::time::Instant::now();
-        let Some(batch) = batches.recv().await else { break };
-        t_wait += t.elapsed();
-        let t = std::time::Instant::now();
+    while let Some(batch) = batches.recv().await {
         let tx = db.begin_write().await?;
-        t_begin += t.elapsed();
         if tx.get_database_backend() == DbBackend::Postgres {
             // Batches need not wait for their commit to reach the disk: the run's state is
             // committed after its last batch, durably, and with it every batch before; a run
@@ -234,24 +222,11 @@ async fn write_batches(
             ))
             .await?;
         }
-        let t = std::time::Instant::now();
         let counts = upsert(&*tx, &cluster, &source, &batch.jobs, batch.inserts, now).await?;
-        t_up += t.elapsed();
-        let t = std::time::Instant::now();
         tx.commit().await?;
-        t_commit += t.elapsed();
         all_new.store(counts.inserted == batch.jobs.len() as u64, Ordering::Relaxed);
         total += counts;
-        let t = std::time::Instant::now();
-        drop(batch.jobs);
-        t_drop += t.elapsed();
     }
-    eprintln!(
-        "TIMING insert {} ms rollup {} ms",
-        INS.load(Ordering::Relaxed) / 1000,
-        ROLL.load(Ordering::Relaxed) / 1000
-    );
-    eprintln!("TIMING wait {t_wait:?} begin {t_begin:?} upsert {t_up:?} commit {t_commit:?} drop {t_drop:?}");
     Ok(total)
 }
 
@@ -284,10 +259,7 @@ async fn upsert<C: ConnectionTrait>(
     // With keys repeated in the batch, the statements built ahead would insert the first
     // record of a key, not the last.
     if let Some(inserts) = inserts.filter(|_| keys.len() == batch.len()) {
-        let t = std::time::Instant::now();
-        let r = job_rows::insert_new(conn, inserts, keys.len()).await?;
-        INS.fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
-        match r {
+        match job_rows::insert_new(conn, inserts, keys.len()).await? {
             None => {
                 new = batch.iter().collect();
                 keys.clear();
@@ -335,12 +307,7 @@ async fn upsert<C: ConnectionTrait>(
     for j in new.iter().chain(&changed) {
         deltas.add(j.contribution(cluster), 1);
     }
-    let t = std::time::Instant::now();
     deltas.apply(conn).await?;
-    ROLL.fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
-    if counts.inserted > 0 && counts.inserted % 1000 == 7 {
-        eprintln!("x");
-    }
     Ok(counts)
 }
 

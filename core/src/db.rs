@@ -34,6 +34,13 @@ impl LockKey {
     }
 }
 
+/// SQLite's page cache per connection, as its `cache_size` pragma (negative: KiB). The default
+/// (2 MiB) holds a small fraction of the job indexes of a large cluster, so every ingested job
+/// that lands in a page not cached (users and end times are spread over the indexes) cost a
+/// read: 64 MiB took bulk ingestion from about 70k to over 110k jobs/s on 1M jobs. Pages are
+/// only cached as they are read, so a small database costs no more than before.
+const SQLITE_CACHE_KIB: &str = "-65536";
+
 /// Connection settings the server passes in from its configuration.
 #[derive(Clone, Debug)]
 pub struct DbOptions {
@@ -71,6 +78,7 @@ impl Db {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
+                .pragma("cache_size", SQLITE_CACHE_KIB)
                 .busy_timeout(busy)
                 .create_if_missing(true)
         });

@@ -18,6 +18,7 @@ mod m20261101_000004_usage;
 mod m20261101_000005_usage_rollup;
 mod m20261101_000006_receipts;
 mod m20261101_000007_payments;
+mod m20261122_000008_write_paths;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261101_000005_usage_rollup::Migration),
             Box::new(m20261101_000006_receipts::Migration),
             Box::new(m20261101_000007_payments::Migration),
+            Box::new(m20261122_000008_write_paths::Migration),
         ]
     }
 }

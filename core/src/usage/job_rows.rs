@@ -1,23 +1,19 @@
-//! The statements that read and write `jobs` rows in bulk during ingestion, without building a
-//! model per row: each batch is written with a handful of prepared statements whose text is the
-//! same from batch to batch (so the driver prepares them once per connection).
+//! How ingestion writes `jobs` rows in bulk, without building a model per row: the values each
+//! row sends, in order, and the statements that turn them back into stored columns. The text
+//! of each statement is the same from batch to batch, so the driver prepares it once per
+//! connection. [`super::sqlite_rows`] and [`super::pg_rows`] run them.
 //!
 //! - SQLite: multi-row `VALUES`; what every row shares (cluster, source, time) is bound once.
-//! - PostgreSQL: one `INSERT … SELECT … FROM UNNEST(…)` per batch, each column bound as one
-//!   array.
+//! - PostgreSQL: one `INSERT … SELECT unnest(…), …` per batch, each column bound as one array.
 
-use super::pg_array::ArrayLiteral;
 use super::price_job::Basis;
 use super::store::PreparedJob;
-use crate::error::CoreResult;
-use hpcb_entities::tables::jobs;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
-use std::collections::{HashMap, HashSet};
+use sea_orm::DbBackend;
 use std::sync::OnceLock;
 
 /// How a column travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     /// Text (or `NULL`).
     Text,
     /// Integer (or `NULL`).
@@ -28,9 +24,16 @@ enum Kind {
     Basis,
 }
 
-/// Every column a row brings, in the order [`encode`] produces them. `cluster`, `source`,
+impl Kind {
+    /// Whether values of this kind travel as text (else as integers).
+    pub fn is_text(self) -> bool {
+        matches!(self, Kind::Text | Kind::OrKey)
+    }
+}
+
+/// Every column a row sends, in the order [`encode`] produces them. `cluster`, `source`,
 /// `ingested_at` and `updated_at` are the same for every row of a batch and bound once.
-const COLUMNS: [(&str, Kind); 30] = [
+pub(crate) const COLUMNS: [(&str, Kind); 30] = [
     ("job_key", Kind::Text),
     ("job_id", Kind::OrKey),
     ("username", Kind::Text),
@@ -75,22 +78,23 @@ fn basis_code(b: Basis) -> i64 {
     }
 }
 
-/// Rows per SQLite statement: 30 parameters each stays below its 32 766.
-const SQLITE_ROWS: usize = 1000;
-
-/// Keys per lookup statement.
-const LOOKUP_KEYS: usize = 1000;
+/// Rows per SQLite statement: their parameters (30 each) stay below its 32 766.
+pub(crate) const SQLITE_ROWS: usize = 1000;
 
 /// Receives a row's values in [`COLUMNS`] order.
-trait Sink {
-    fn text(&mut self, v: &str);
-    fn opt_text(&mut self, v: Option<&str>);
+pub(crate) trait Sink<'a> {
+    /// A text value.
+    fn text(&mut self, v: &'a str);
+    /// A text value or `NULL`.
+    fn opt_text(&mut self, v: Option<&'a str>);
+    /// An integer.
     fn int(&mut self, v: i64);
+    /// An integer or `NULL`.
     fn opt_int(&mut self, v: Option<i64>);
 }
 
-/// Produces one row, column by column, in [`COLUMNS`] order.
-fn encode<S: Sink>(s: &mut S, j: &PreparedJob) {
+/// Produces one row, value by value, in [`COLUMNS`] order.
+pub(crate) fn encode<'a, S: Sink<'a>>(s: &mut S, j: &'a PreparedJob) {
     let (r, p) = (&j.record, &j.priced);
     s.text(&j.key);
     s.opt_text(Some(r.job_id.as_str()).filter(|id| *id != j.key));
@@ -124,51 +128,14 @@ fn encode<S: Sink>(s: &mut S, j: &PreparedJob) {
     s.text(p.currency.as_str());
 }
 
-/// SQLite: one parameter per value.
-struct Values(Vec<Value>);
-
-impl Sink for Values {
-    fn text(&mut self, v: &str) {
-        self.0.push(v.into());
-    }
-    fn opt_text(&mut self, v: Option<&str>) {
-        self.0.push(v.map(str::to_owned).into());
-    }
-    fn int(&mut self, v: i64) {
-        self.0.push(v.into());
-    }
-    fn opt_int(&mut self, v: Option<i64>) {
-        self.0.push(v.into());
-    }
-}
-
-/// PostgreSQL: one array per column.
-struct Arrays {
-    columns: Vec<ArrayLiteral>,
-    next: usize,
-}
-
-impl Arrays {
-    fn column(&mut self) -> &mut ArrayLiteral {
-        let i = self.next;
-        self.next = (self.next + 1) % COLUMNS.len();
-        &mut self.columns[i]
-    }
-}
-
-impl Sink for Arrays {
-    fn text(&mut self, v: &str) {
-        self.column().text(v);
-    }
-    fn opt_text(&mut self, v: Option<&str>) {
-        self.column().opt_text(v);
-    }
-    fn int(&mut self, v: i64) {
-        self.column().int(v);
-    }
-    fn opt_int(&mut self, v: Option<i64>) {
-        self.column().opt_int(v);
-    }
+/// What a write statement does with a row whose key is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// New rows. SQLite leaves out a row whose key is stored; on PostgreSQL such a row fails
+    /// the statement.
+    New,
+    /// Replaces the stored row (all but key and first ingestion).
+    Replace,
 }
 
 /// Appends `rows` groups of `per_row` placeholders: `?` on SQLite (numbered ones would make
@@ -194,7 +161,7 @@ pub(crate) fn push_placeholders(sql: &mut String, backend: DbBackend, rows: usiz
     }
 }
 
-/// `INSERT INTO jobs (…) SELECT <shared>, <columns> ` with each column taken from `source(i)`
+/// `INSERT INTO jobs (…) SELECT <shared>, <columns>` with each column taken from `source(i)`
 /// (the i-th value a row sends), turned back into what is stored.
 fn insert_select(shared: &str, source: impl Fn(usize) -> String) -> String {
     let names: Vec<&str> = COLUMNS.iter().map(|(n, _)| *n).collect();
@@ -221,21 +188,12 @@ fn insert_select(shared: &str, source: impl Fn(usize) -> String) -> String {
     )
 }
 
-/// What a write statement does with a row whose key is stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// Leaves the stored row (the row is not inserted; see [`insert_new`]).
-    New,
-    /// Replaces the stored row (all but key and first ingestion).
-    Replace,
-}
-
 /// The clause ending a write statement.
 fn on_conflict(backend: DbBackend, mode: Mode) -> String {
     match mode {
-        Mode::New if backend == DbBackend::Postgres => {
-            " ON CONFLICT (cluster, job_key) DO NOTHING RETURNING job_key".into()
-        }
+        // PostgreSQL would check each row twice and log its confirmation (see
+        // `pg_rows::insert_new`).
+        Mode::New if backend == DbBackend::Postgres => String::new(),
         Mode::New => " ON CONFLICT (cluster, job_key) DO NOTHING".into(),
         Mode::Replace => {
             let mut sql = String::from(
@@ -250,10 +208,33 @@ fn on_conflict(backend: DbBackend, mode: Mode) -> String {
     }
 }
 
-fn sqlite_insert(rows: usize, mode: Mode) -> String {
+/// SQLite: the expression reading column `i` of [`COLUMNS`] back from the values a row sends
+/// (one per column). Text travels inside one blob per statement, bound once: its value is the
+/// offset of its bytes there (1-based) times 2³² plus their length, `NULL` for `NULL`. Binding
+/// one integer per value costs far less than binding each text on its own, and
+/// `CAST(substr(…) AS TEXT)` gives back the same text.
+fn sqlite_column(i: usize) -> String {
+    if COLUMNS[i].1.is_text() {
+        format!(
+            "CAST(substr(s.b, v.column{n} >> 32, v.column{n} & 4294967295) AS TEXT)",
+            n = i + 1
+        )
+    } else {
+        format!("v.column{}", i + 1)
+    }
+}
+
+/// SQLite: where a text value of `len` bytes stored at `offset` (0-based) in the blob travels.
+pub(crate) fn sqlite_text_ref(offset: usize, len: usize) -> i64 {
+    (((offset + 1) as i64) << 32) | len as i64
+}
+
+/// SQLite: the statement writing `rows` rows; parameters are cluster, source, time and the
+/// blob of the rows' text, then each row's values (see [`sqlite_column`]).
+pub(crate) fn sqlite_insert(rows: usize, mode: Mode) -> String {
     let build = || {
-        let mut sql = insert_select("s.cluster, s.source, s.now, s.now", |i| format!("v.column{}", i + 1));
-        sql.push_str(" FROM (SELECT ? AS cluster, ? AS source, ? AS now) AS s, (VALUES ");
+        let mut sql = insert_select("s.cluster, s.source, s.now, s.now", sqlite_column);
+        sql.push_str(" FROM (SELECT ? AS cluster, ? AS source, ? AS now, ? AS b) AS s, (VALUES ");
         push_placeholders(&mut sql, DbBackend::Sqlite, rows, COLUMNS.len(), 0);
         // `WHERE true` tells SQLite's parser that `ON CONFLICT` is not a join constraint.
         sql.push_str(") AS v WHERE true");
@@ -269,208 +250,52 @@ fn sqlite_insert(rows: usize, mode: Mode) -> String {
     }
 }
 
-fn postgres_insert(mode: Mode) -> String {
-    // `unnest` in the select list streams the rows; in `FROM` it would first copy them all.
-    let arrays: Vec<String> = COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(i, (_, kind))| {
-            let ty = match kind {
-                Kind::Text | Kind::OrKey => "text",
-                Kind::Int | Kind::Basis => "int8",
-            };
-            format!("unnest(${}::{ty}[]) AS c{}", i + 4, i + 1)
-        })
-        .collect();
-    let mut sql = insert_select("$1, $2, $3, $3", |i| format!("u.c{}", i + 1));
-    sql.push_str(&format!(" FROM (SELECT {}) AS u", arrays.join(", ")));
-    sql.push_str(&on_conflict(DbBackend::Postgres, mode));
-    sql
-}
-
-/// The statements writing rows.
-pub(crate) fn statements(
-    backend: DbBackend,
-    cluster: &str,
-    source: &str,
-    now: i64,
-    rows: &[&PreparedJob],
-    mode: Mode,
-) -> Vec<Statement> {
-    if rows.is_empty() {
-        return Vec::new();
-    }
-    let shared: [Value; 3] = [cluster.into(), source.into(), now.into()];
-    match backend {
-        DbBackend::Postgres => {
-            let mut arrays = Arrays {
-                columns: (0..COLUMNS.len())
-                    .map(|_| ArrayLiteral::with_capacity(rows.len() * 12))
-                    .collect(),
-                next: 0,
-            };
-            for j in rows {
-                encode(&mut arrays, j);
-            }
-            let mut values = shared.to_vec();
-            values.extend(arrays.columns.into_iter().map(|a| Value::from(a.finish())));
-            vec![Statement::from_sql_and_values(backend, postgres_insert(mode), values)]
-        }
-        _ => rows
-            .chunks(SQLITE_ROWS)
-            .map(|chunk| {
-                let mut values = Values(Vec::with_capacity(3 + chunk.len() * COLUMNS.len()));
-                values.0.extend(shared.iter().cloned());
-                for j in chunk {
-                    encode(&mut values, j);
-                }
-                Statement::from_sql_and_values(backend, sqlite_insert(chunk.len(), mode), values.0)
+/// PostgreSQL: the statement writing a batch; parameters are cluster, source and time, then
+/// one array per column.
+pub(crate) fn postgres_insert(mode: Mode) -> &'static str {
+    fn build(mode: Mode) -> String {
+        // `unnest` in the select list streams the rows; in `FROM` it would first copy them all.
+        let arrays: Vec<String> = COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, (_, kind))| {
+                let ty = if kind.is_text() { "text" } else { "int8" };
+                format!("unnest(${}::{ty}[]) AS c{}", i + 4, i + 1)
             })
-            .collect(),
+            .collect();
+        let mut sql = insert_select("$1, $2, $3, $3", |i| format!("u.c{}", i + 1));
+        sql.push_str(&format!(" FROM (SELECT {}) AS u", arrays.join(", ")));
+        sql.push_str(&on_conflict(DbBackend::Postgres, mode));
+        sql
     }
-}
-
-/// Runs [`Mode::Replace`] statements.
-pub(crate) async fn replace<C: ConnectionTrait>(conn: &C, statements: Vec<Statement>) -> CoreResult<()> {
-    for s in statements {
-        conn.execute(s).await?;
+    static NEW: OnceLock<String> = OnceLock::new();
+    static REPLACE: OnceLock<String> = OnceLock::new();
+    match mode {
+        Mode::New => NEW.get_or_init(|| build(mode)),
+        Mode::Replace => REPLACE.get_or_init(|| build(mode)),
     }
-    Ok(())
-}
-
-/// Runs the [`Mode::New`] statements of `rows` rows (distinct keys). Returns `None` if every
-/// row was inserted, else the keys of those that were (the others are stored already).
-pub(crate) async fn insert_new<C: ConnectionTrait>(
-    conn: &C,
-    statements: Vec<Statement>,
-    rows: usize,
-) -> CoreResult<Option<HashSet<String>>> {
-    if conn.get_database_backend() == DbBackend::Postgres {
-        let mut inserted = Vec::with_capacity(rows);
-        for s in statements {
-            inserted.extend(conn.query_all(s).await?);
-        }
-        if inserted.len() == rows {
-            return Ok(None);
-        }
-        let keys: Result<HashSet<String>, _> = inserted.iter().map(|r| r.try_get_by_index(0)).collect();
-        return Ok(Some(keys?));
-    }
-    // SQLite counts what each statement inserted; which rows those were is told by their
-    // ids, above every id stored before (the write lock is held).
-    let backend = conn.get_database_backend();
-    let last_id = conn
-        .query_one(Statement::from_string(backend, "SELECT COALESCE(MAX(id), 0) FROM jobs"))
-        .await?
-        .map(|r| r.try_get_by_index::<i64>(0))
-        .transpose()?
-        .unwrap_or(0);
-    let mut inserted = 0;
-    for s in statements {
-        inserted += conn.execute(s).await?.rows_affected();
-    }
-    if inserted == rows as u64 {
-        return Ok(None);
-    }
-    let keys: Result<HashSet<String>, _> = conn
-        .query_all(Statement::from_sql_and_values(
-            backend,
-            "SELECT job_key FROM jobs WHERE id > ?",
-            [last_id.into()],
-        ))
-        .await?
-        .iter()
-        .map(|r| r.try_get_by_index(0))
-        .collect();
-    Ok(Some(keys?))
-}
-
-/// The statement selecting `columns` of the stored rows of `keys`.
-///
-/// On PostgreSQL each key is looked up on its own through the unique index (a `LATERAL`
-/// subquery with `LIMIT` is never turned into a join): early in a large ingestion the table has
-/// no statistics yet, and a plain `job_key = ANY(…)` would then be planned as a filter over
-/// every job of the cluster, once per batch.
-fn lookup(backend: DbBackend, cluster: &str, keys: &[&str], columns: &str) -> Statement {
-    match backend {
-        DbBackend::Postgres => {
-            let mut a = ArrayLiteral::with_capacity(keys.len() * 10);
-            for k in keys {
-                a.text(k);
-            }
-            Statement::from_sql_and_values(
-                backend,
-                format!(
-                    "SELECT j.* FROM UNNEST($2::text[]) AS k(key) CROSS JOIN LATERAL \
-                     (SELECT {columns} FROM jobs WHERE cluster = $1 AND job_key = k.key LIMIT 1) AS j"
-                ),
-                [cluster.into(), a.finish().into()],
-            )
-        }
-        _ => Statement::from_sql_and_values(
-            backend,
-            format!("SELECT {columns} FROM jobs WHERE cluster = ? AND job_key IN (SELECT value FROM json_each(?))"),
-            [cluster.into(), serde_json::to_string(keys).unwrap_or_default().into()],
-        ),
-    }
-}
-
-/// The stored content hash of each of `keys` that is stored, by key.
-pub(crate) async fn stored_hashes<C: ConnectionTrait>(
-    conn: &C,
-    cluster: &str,
-    keys: &[&str],
-) -> CoreResult<HashMap<String, String>> {
-    let backend = conn.get_database_backend();
-    let mut out = HashMap::with_capacity(keys.len());
-    for chunk in keys.chunks(LOOKUP_KEYS) {
-        for row in conn
-            .query_all(lookup(backend, cluster, chunk, "job_key, content_hash"))
-            .await?
-        {
-            out.insert(row.try_get_by_index(0)?, row.try_get_by_index(1)?);
-        }
-    }
-    Ok(out)
-}
-
-/// The stored rows of `keys`.
-pub(crate) async fn stored_jobs<C: ConnectionTrait>(
-    conn: &C,
-    cluster: &str,
-    keys: &[&str],
-) -> CoreResult<Vec<jobs::Model>> {
-    let backend = conn.get_database_backend();
-    let mut out = Vec::with_capacity(keys.len());
-    for chunk in keys.chunks(LOOKUP_KEYS) {
-        out.extend(
-            jobs::Model::find_by_statement(lookup(backend, cluster, chunk, "*"))
-                .all(conn)
-                .await?,
-        );
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
-    /// Records the kinds [`encode`] produces.
-    struct Kinds(Vec<Kind>);
+    /// Records whether each value [`encode`] produces is text.
+    struct Kinds(Vec<bool>);
 
-    impl Sink for Kinds {
+    impl Sink<'_> for Kinds {
         fn text(&mut self, _: &str) {
-            self.0.push(Kind::Text);
+            self.0.push(true);
         }
         fn opt_text(&mut self, _: Option<&str>) {
-            self.0.push(Kind::Text);
+            self.0.push(true);
         }
         fn int(&mut self, _: i64) {
-            self.0.push(Kind::Int);
+            self.0.push(false);
         }
         fn opt_int(&mut self, _: Option<i64>) {
-            self.0.push(Kind::Int);
+            self.0.push(false);
         }
     }
 
@@ -505,18 +330,12 @@ mod tests {
         let job = super::super::store::Preparer::default().prepare(record, priced);
         let mut kinds = Kinds(Vec::new());
         encode(&mut kinds, &job);
-        let expected: Vec<Kind> = COLUMNS
-            .iter()
-            .map(|(_, k)| match k {
-                Kind::Text | Kind::OrKey => Kind::Text,
-                Kind::Int | Kind::Basis => Kind::Int,
-            })
-            .collect();
+        let expected: Vec<bool> = COLUMNS.iter().map(|(_, k)| k.is_text()).collect();
         assert_eq!(kinds.0, expected);
     }
 
     #[test]
-    fn placeholders_share_and_number() {
+    fn statements_read_back_what_rows_send() {
         let mut sql = String::new();
         push_placeholders(&mut sql, DbBackend::Sqlite, 2, 2, 3);
         assert_eq!(sql, "(?, ?), (?, ?)");
@@ -529,8 +348,20 @@ mod tests {
             sqlite_insert(SQLITE_ROWS, Mode::New),
             sqlite_insert(SQLITE_ROWS, Mode::New)
         );
+        assert!(4 + SQLITE_ROWS * COLUMNS.len() <= 32_766);
+        let lite = sqlite_insert(1, Mode::New);
+        assert!(
+            lite.contains(
+                "COALESCE(CAST(substr(s.b, v.column2 >> 32, v.column2 & 4294967295) AS TEXT), \
+                 CAST(substr(s.b, v.column1 >> 32, v.column1 & 4294967295) AS TEXT))"
+            ),
+            "{lite}"
+        );
+        assert_eq!(sqlite_text_ref(0, 5), (1 << 32) | 5);
         let pg = postgres_insert(Mode::New);
         assert!(pg.contains("COALESCE(u.c2, u.c1)"), "{pg}");
         assert!(pg.contains("CASE u.c22 WHEN 0 THEN 'used' WHEN 1 THEN 'cputime_raw' WHEN 2 THEN 'allocated' END"));
+        assert!(!pg.contains("ON CONFLICT"));
+        assert!(postgres_insert(Mode::Replace).contains("DO UPDATE"));
     }
 }

@@ -2,10 +2,11 @@
 //! with watermarks and fallbacks, the daily rollup kept in step with them, and the queries over
 //! stored usage.
 
+mod batch_tx;
 mod ingest;
 mod job_key;
 mod job_rows;
-mod pg_array;
+mod pg_rows;
 mod price_job;
 mod query;
 mod record;
@@ -13,6 +14,7 @@ mod reprice;
 mod rollup;
 mod rollup_summary;
 mod source;
+mod sqlite_rows;
 mod store;
 
 pub use ingest::{IngestReport, IngestService, SourceConfig, SourceStatus};

@@ -24,10 +24,10 @@ pub(crate) const DAY_MS: i64 = 86_400_000;
 pub(crate) const NOT_ENDED: i64 = i64::MIN / 2;
 
 /// PostgreSQL advisory-lock key that orders every transaction writing `jobs`.
-const JOBS_LOCK: i64 = 0x6870_6362_0105;
+pub(crate) const JOBS_LOCK: i64 = 0x6870_6362_0105;
 
 /// Rows per rollup statement (15 parameters each, within both databases' limits).
-const CHUNK: usize = 2000;
+pub(crate) const CHUNK: usize = 2000;
 
 /// The rollup day of an end time: days since 1970-01-01 UTC, or [`NOT_ENDED`].
 pub(crate) fn day_of(end: Option<i64>) -> i64 {
@@ -127,37 +127,51 @@ impl<'a> Deltas<'a> {
         }
     }
 
-    /// Applies the changes.
-    pub async fn apply<C: ConnectionTrait>(self, conn: &C) -> CoreResult<()> {
-        let mut cells: Vec<(Cell<'a>, Change<'a>)> = self
+    /// The changes, one row per changed cell, in key order.
+    pub fn into_rows(self) -> Vec<Row<'a>> {
+        let mut rows: Vec<Row<'a>> = self
             .cells
             .into_iter()
             .filter(|(_, c)| c.jobs != 0 || c.amounts != [0; 4])
-            .collect();
-        cells.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let backend = conn.get_database_backend();
-        for chunk in cells.chunks(CHUNK) {
-            let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 15);
-            for (cell, change) in chunk {
+            .map(|(cell, change)| {
                 let amounts: Option<Vec<i64>> = change.amounts.iter().map(|v| i64::try_from(*v).ok()).collect();
                 let (amounts, overflowed) = match amounts {
-                    Some(a) => (a, 0i32),
-                    None => (vec![0; 4], 1),
+                    Some(a) => ([a[0], a[1], a[2], a[3]], 0),
+                    None => ([0; 4], 1),
                 };
+                Row {
+                    cell,
+                    end_day: change.end_day,
+                    jobs: change.jobs,
+                    amounts,
+                    overflowed,
+                }
+            })
+            .collect();
+        rows.sort_unstable_by(|a, b| a.cell.cmp(&b.cell));
+        rows
+    }
+
+    /// Applies the changes.
+    pub async fn apply<C: ConnectionTrait>(self, conn: &C) -> CoreResult<()> {
+        let backend = conn.get_database_backend();
+        for chunk in self.into_rows().chunks(CHUNK) {
+            let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 15);
+            for r in chunk {
                 values.extend([
-                    cell.cluster.into(),
-                    cell.day.into(),
-                    cell.username.into(),
-                    cell.account.into(),
-                    cell.partition.into(),
-                    cell.state.into(),
-                    cell.tier.into(),
-                    cell.currency.into(),
-                    change.end_day.map(str::to_owned).into(),
-                    change.jobs.into(),
+                    r.cell.cluster.into(),
+                    r.cell.day.into(),
+                    r.cell.username.into(),
+                    r.cell.account.into(),
+                    r.cell.partition.into(),
+                    r.cell.state.into(),
+                    r.cell.tier.into(),
+                    r.cell.currency.into(),
+                    r.end_day.map(str::to_owned).into(),
+                    r.jobs.into(),
                 ]);
-                values.extend(amounts.into_iter().map(Value::from));
-                values.push(overflowed.into());
+                values.extend(r.amounts.map(Value::from));
+                values.push(r.overflowed.into());
             }
             conn.execute(Statement::from_sql_and_values(
                 backend,
@@ -170,8 +184,73 @@ impl<'a> Deltas<'a> {
     }
 }
 
+/// One rollup row's change, ready to apply with [`upsert_sql`]: its 15 parameters are the
+/// cell's 8 key columns, `end_day`, `jobs`, the 4 sums and `overflowed`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Row<'a> {
+    /// The cell.
+    pub cell: Cell<'a>,
+    /// Its `end_day`.
+    pub end_day: Option<&'a str>,
+    /// Jobs in (out, if negative).
+    pub jobs: i64,
+    /// `cpu_ms`, `gpu_s`, `mem_kib_s`, `cost_minor` (0 when overflowed).
+    pub amounts: [i64; 4],
+    /// 1 if a sum's change does not fit in 64 bits.
+    pub overflowed: i32,
+}
+
+/// The columns of `jobs` a [`StoredJob`] is read from, in its order.
+pub(crate) const STORED_COLUMNS: &str =
+    "job_key, end_at, end_day, username, account, \"partition\", state, tier, currency, cpu_ms, gpu_s, mem_kib_s, cost_minor";
+
+/// What a stored job contributes to the rollup, as read before it is replaced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct StoredJob {
+    /// Its key.
+    pub job_key: String,
+    /// End, Unix ms.
+    pub end_at: Option<i64>,
+    /// UTC day of the end.
+    pub end_day: Option<String>,
+    /// User.
+    pub username: String,
+    /// Account.
+    pub account: Option<String>,
+    /// Partition.
+    pub partition: Option<String>,
+    /// State.
+    pub state: String,
+    /// Tier.
+    pub tier: String,
+    /// Currency.
+    pub currency: String,
+    /// `cpu_ms`, `gpu_s`, `mem_kib_s`, `cost_minor`.
+    pub amounts: [i64; 4],
+}
+
+impl StoredJob {
+    /// Its contribution to the rollup.
+    pub fn contribution<'a>(&'a self, cluster: &'a str) -> Contribution<'a> {
+        Contribution {
+            cell: Cell {
+                cluster,
+                day: day_of(self.end_at),
+                username: &self.username,
+                account: self.account.as_deref().unwrap_or(""),
+                partition: self.partition.as_deref().unwrap_or(""),
+                state: &self.state,
+                tier: &self.tier,
+                currency: &self.currency,
+            },
+            end_day: self.end_day.as_deref(),
+            amounts: self.amounts,
+        }
+    }
+}
+
 /// The statement applying `rows` changes.
-fn upsert_sql(backend: DbBackend, rows: usize) -> String {
+pub(crate) fn upsert_sql(backend: DbBackend, rows: usize) -> String {
     const SUMS: [&str; 4] = ["cpu_ms", "gpu_s", "mem_kib_s", "cost_minor"];
     let greatest = if backend == DbBackend::Postgres {
         "GREATEST"

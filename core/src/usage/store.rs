@@ -3,17 +3,22 @@
 //!
 //! Re-reading a window must change nothing, and two overlapping windows ingested at the same
 //! time must not create duplicates. Each batch runs in one transaction that excludes every other
-//! writer of `jobs` (see [`lock_jobs`]): it reads the stored content hashes of its keys, skips
-//! unchanged jobs, inserts new ones, replaces changed ones, and moves what changed jobs
+//! writer of `jobs` (see [`BatchTx`]): it inserts new jobs, compares the stored content hashes
+//! of the others, skips unchanged jobs, replaces changed ones, and moves what changed jobs
 //! contribute to the rollup from their old cells to their new ones.
+//!
+//! On PostgreSQL batches do not wait for their commit to reach the disk: the run's state is
+//! committed after its last batch, durably, and with it every batch before; a run cut short
+//! leaves the watermark where it was, and its window is read again.
 
-use super::job_rows::{self, Mode};
+use super::batch_tx::{BatchTx, Prepared};
+use super::job_rows::Mode;
 use super::price_job::PricedJob;
 use super::record::UsageRecord;
-use super::rollup::{day_of, lock_jobs, Cell, Contribution, Deltas, DAY_MS};
+use super::rollup::{day_of, Cell, Contribution, Deltas, DAY_MS};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::DbBackend;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +27,7 @@ use tokio::sync::mpsc::{Receiver, Sender};
 use tokio::task::JoinHandle;
 
 /// Jobs per batch (and per transaction).
-pub(crate) const BATCH: usize = 5000;
+pub(crate) const BATCH: usize = 10_000;
 
 /// What a batch did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -141,8 +146,8 @@ impl Preparer {
 /// A batch on its way to the writer.
 struct Batch {
     jobs: Vec<PreparedJob>,
-    /// The statements inserting every job of the batch, built ahead in case none is stored.
-    inserts: Option<Vec<Statement>>,
+    /// Every job of the batch prepared for [`Mode::New`] ahead, in case none is stored.
+    inserts: Option<Prepared>,
 }
 
 /// Writes batches in order, each in its own transaction, on a task of its own: preparing the
@@ -154,8 +159,9 @@ pub(crate) struct BatchWriter {
     cluster: String,
     source: String,
     now: i64,
-    /// Whether the last batch was all new: then the next one's inserts are built ahead, by the
-    /// sender. (Wasted when jobs turn out to be stored, hence only while batches are new.)
+    /// Whether the last batch was all new: then the next one's rows are prepared for insertion
+    /// ahead, by the sender. (Wasted when jobs turn out to be stored, hence only while
+    /// batches are new.)
     all_new: Arc<AtomicBool>,
 }
 
@@ -185,10 +191,13 @@ impl BatchWriter {
 
     /// Queues a batch; `false` if the writer has stopped (see [`finish`](Self::finish)).
     pub async fn send(&self, jobs: Vec<PreparedJob>) -> bool {
-        let inserts = self.all_new.load(Ordering::Relaxed).then(|| {
+        let inserts = if self.all_new.load(Ordering::Relaxed) {
             let rows: Vec<&PreparedJob> = jobs.iter().collect();
-            job_rows::statements(self.backend, &self.cluster, &self.source, self.now, &rows, Mode::New)
-        });
+            // Not prepared here, it is prepared by the writer, which reports the error.
+            Prepared::new(self.backend, &self.cluster, &self.source, self.now, &rows, Mode::New).ok()
+        } else {
+            None
+        };
         self.batches.send(Batch { jobs, inserts }).await.is_ok()
     }
 
@@ -211,18 +220,17 @@ async fn write_batches(
 ) -> CoreResult<UpsertCounts> {
     let mut total = UpsertCounts::default();
     while let Some(batch) = batches.recv().await {
-        let tx = db.begin_write().await?;
-        if tx.get_database_backend() == DbBackend::Postgres {
-            // Batches need not wait for their commit to reach the disk: the run's state is
-            // committed after its last batch, durably, and with it every batch before; a run
-            // cut short leaves the watermark where it was, and the window is read again.
-            tx.execute(Statement::from_string(
-                DbBackend::Postgres,
-                "SELECT set_config('synchronous_commit', 'off', true)",
-            ))
-            .await?;
-        }
-        let counts = upsert(&*tx, &cluster, &source, &batch.jobs, batch.inserts, now).await?;
+        let mut tx = BatchTx::begin(&db).await?;
+        let counts = upsert(
+            &mut tx,
+            db.backend(),
+            &cluster,
+            &source,
+            &batch.jobs,
+            batch.inserts,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         all_new.store(counts.inserted == batch.jobs.len() as u64, Ordering::Relaxed);
         total += counts;
@@ -230,21 +238,20 @@ async fn write_batches(
     Ok(total)
 }
 
-/// Upserts one batch inside the caller's transaction (the last record of a key wins).
+/// Upserts one batch inside its transaction (the last record of a key wins).
 ///
-/// `inserts`, built ahead while batches were all new, insert every job of the batch unless
+/// `inserts`, prepared ahead while batches were all new, insert every job of the batch unless
 /// stored: they run first, and only the jobs they did not insert are looked up. Otherwise the
 /// stored hashes of every key are read first and only new jobs are inserted.
-async fn upsert<C: ConnectionTrait>(
-    conn: &C,
+async fn upsert(
+    tx: &mut BatchTx,
+    backend: DbBackend,
     cluster: &str,
     source: &str,
     batch: &[PreparedJob],
-    inserts: Option<Vec<Statement>>,
+    inserts: Option<Prepared>,
     now: i64,
 ) -> CoreResult<UpsertCounts> {
-    lock_jobs(conn).await?;
-    let backend = conn.get_database_backend();
     let mut latest: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
     for (i, j) in batch.iter().enumerate() {
         latest.insert(&j.key, i);
@@ -256,10 +263,10 @@ async fn upsert<C: ConnectionTrait>(
         .map(|(_, j)| j.key.as_str())
         .collect();
     let mut new: Vec<&PreparedJob> = Vec::new();
-    // With keys repeated in the batch, the statements built ahead would insert the first
-    // record of a key, not the last.
+    // With keys repeated in the batch, rows prepared ahead would insert the first record of a
+    // key, not the last.
     if let Some(inserts) = inserts.filter(|_| keys.len() == batch.len()) {
-        match job_rows::insert_new(conn, inserts, keys.len()).await? {
+        match tx.insert_new(inserts, keys.len()).await? {
             None => {
                 new = batch.iter().collect();
                 keys.clear();
@@ -270,7 +277,7 @@ async fn upsert<C: ConnectionTrait>(
             }
         }
     }
-    let stored = job_rows::stored_hashes(conn, cluster, &keys).await?;
+    let stored = tx.stored_hashes(cluster, &keys).await?;
     let mut counts = UpsertCounts {
         inserted: new.len() as u64,
         ..UpsertCounts::default()
@@ -285,8 +292,8 @@ async fn upsert<C: ConnectionTrait>(
         }
     }
     if !fresh.is_empty() {
-        let statements = job_rows::statements(backend, cluster, source, now, &fresh, Mode::New);
-        if job_rows::insert_new(conn, statements, fresh.len()).await?.is_some() {
+        let prepared = Prepared::new(backend, cluster, source, now, &fresh, Mode::New)?;
+        if tx.insert_new(prepared, fresh.len()).await?.is_some() {
             return Err(CoreError::internal("a job was stored while the jobs were locked"));
         }
         counts.inserted += fresh.len() as u64;
@@ -294,20 +301,19 @@ async fn upsert<C: ConnectionTrait>(
     }
     counts.updated = changed.len() as u64;
     let changed_keys: Vec<&str> = changed.iter().map(|j| j.key.as_str()).collect();
-    let old = job_rows::stored_jobs(conn, cluster, &changed_keys).await?;
-    job_rows::replace(
-        conn,
-        job_rows::statements(backend, cluster, source, now, &changed, Mode::Replace),
-    )
-    .await?;
+    let old = tx.stored_jobs(cluster, &changed_keys).await?;
+    if !changed.is_empty() {
+        tx.replace(Prepared::new(backend, cluster, source, now, &changed, Mode::Replace)?)
+            .await?;
+    }
     let mut deltas = Deltas::default();
     for j in &old {
-        deltas.add(Contribution::of_job(j), -1);
+        deltas.add(j.contribution(cluster), -1);
     }
     for j in new.iter().chain(&changed) {
         deltas.add(j.contribution(cluster), 1);
     }
-    deltas.apply(conn).await?;
+    tx.apply(deltas).await?;
     Ok(counts)
 }
 

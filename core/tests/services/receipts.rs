@@ -10,6 +10,7 @@ use hpcb_core::receipts::ReceiptInput;
 use hpcb_core::usage::UsageSource;
 use hpcb_entities::UserId;
 use rust_decimal::Decimal;
+use sea_orm::ConnectionTrait;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -345,5 +346,16 @@ async fn void_releases_jobs_monthly_runs_are_idempotent_and_changes_are_flagged(
         s.adjustments(&alice()).await,
         Err(hpcb_core::CoreError::Forbidden(_))
     ));
+    // Receipts are voided, never deleted: the database itself refuses, voided or not, and
+    // lines and billed-job guards stay with their receipt.
+    let conn = c.services.db.conn();
+    for id in [bobs.id, alices.id] {
+        let err = conn
+            .execute_unprepared(&format!("DELETE FROM receipts WHERE id = {id}"))
+            .await
+            .expect_err("a receipt was deleted");
+        assert!(err.to_string().contains("receipts are never deleted"), "{err}");
+    }
+    assert_eq!(s.lines_of(&[bobs.id, alices.id]).await.expect("lines").len(), 2);
 }
 both_backends!(void_releases_jobs_monthly_runs_are_idempotent_and_changes_are_flagged);

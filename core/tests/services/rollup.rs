@@ -74,6 +74,11 @@ fn records(n: i64) -> Vec<UsageRecord> {
                 (r.end, r.state) = (None, "RUNNING".into());
                 r
             },
+            {
+                let mut r = job("3.extern", "zoë 'q\"\\", T0 - DAY, 60, 2, 0, 100);
+                (r.partition, r.nodes) = (Some(String::new()), Some("nöde[01-02] ✓".into()));
+                r
+            },
         ])
         .collect()
 }
@@ -275,8 +280,24 @@ async fn the_rollup_follows_ingestion_changes_and_repricing(backend: Backend) {
     )
     .await;
     let first = ingest(&c).await;
-    assert_eq!((first.inserted, first.rejected), (602, 0));
+    assert_eq!((first.inserted, first.rejected), (603, 0));
     assert_rollup_matches(&c, "after ingestion").await;
+    // Text is stored as given.
+    let odd = UsageFilter {
+        user: Some("zoë 'q\"\\".into()),
+        ..Default::default()
+    };
+    let page = c.services.usage.page(&odd, 10, None).await.expect("page");
+    let j = &page.jobs[0];
+    assert_eq!(
+        (
+            j.job_key.as_str(),
+            j.job_id.as_str(),
+            j.partition.as_deref(),
+            j.nodes.as_deref()
+        ),
+        ("3", "3.extern", Some(""), Some("nöde[01-02] ✓"))
+    );
 
     // Jobs change in Slurm: longer, requeued to another day, another user, account or state;
     // and new jobs arrive.

@@ -18,6 +18,10 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::time::Instant;
 
+/// The binary's allocator, so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn rate(id: i64, tier: &str, p: Prices) -> Rate {
     Rate {
         id: RateId(id),

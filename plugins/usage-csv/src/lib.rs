@@ -13,7 +13,9 @@ pub use source::CsvSource;
 
 /// The allocator this plugin's parsing runs on: a dump holds millions of small fields, and
 /// mimalloc serves them markedly faster than the C library's allocator. What crosses to the
-/// host is freed through `abi_stable`'s destructors, on this side.
+/// host is freed through `abi_stable`'s destructors, on this side. (Not in `usage-sacct`: a
+/// test links it next to `usage-slurmrestd`, where its allocator would pull in a second copy
+/// of the exported plugin header.)
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

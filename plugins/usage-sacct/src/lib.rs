@@ -13,10 +13,4 @@ mod source;
 pub use settings::Settings;
 pub use source::SacctSource;
 
-/// The allocator this plugin's parsing runs on: a dump holds millions of small fields, and
-/// mimalloc serves them markedly faster than the C library's allocator. What crosses to the
-/// host is freed through `abi_stable`'s destructors, on this side.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 hpcb_plugin_sdk::export_plugin!(source::SacctSource);

@@ -18,7 +18,8 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// The binary's allocator, so the figures are the server's.
+/// The allocator of the `usage-csv` plugin, where large dumps are parsed. (Pricing runs in the
+/// server on the C library's allocator; the bench prints its share separately.)
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -30,10 +30,6 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-/// The binary's allocator, so the figures are the server's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const SECRET: &str = "bench-dummy-webhook-secret";
 const ADMIN_PASSWORD: &str = "bench-admin-password-1";
 

@@ -21,10 +21,6 @@ use sea_orm::{ConnectionTrait, Database};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The binary's allocator, so the figures are the server's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 struct Records(Vec<UsageRecord>);
 
 #[async_trait::async_trait]

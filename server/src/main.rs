@@ -5,13 +5,6 @@ use clap::Parser;
 use hpcb_server::cli::{exit, Cli};
 use hpcb_server::{commands, telemetry, Config};
 
-/// mimalloc instead of the C library's allocator: ingestion, pricing and receipts allocate many
-/// small, short-lived values (job fields, statement arguments), and it serves those markedly
-/// faster (`server/benches` measure it). Plugins hand memory back through `abi_stable`'s own
-/// destructors, so the two sides never free each other's memory.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let cli = Cli::parse();
     let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();

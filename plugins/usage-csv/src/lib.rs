@@ -15,7 +15,8 @@ pub use source::CsvSource;
 /// mimalloc serves them markedly faster than the C library's allocator. What crosses to the
 /// host is freed through `abi_stable`'s destructors, on this side. (Not in `usage-sacct`: a
 /// test links it next to `usage-slurmrestd`, where its allocator would pull in a second copy
-/// of the exported plugin header.)
+/// of the exported plugin header. Not in the server either: it held 20% more memory per idle
+/// subscription there.)
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod clock;
 pub mod context;
 pub mod db;
+pub mod db_probe;
 pub mod error;
 pub mod events;
 pub mod metrics;

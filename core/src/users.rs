@@ -6,7 +6,7 @@ use crate::clock::Clock;
 use crate::context::{Actor, RequestMeta};
 use crate::db::{Db, WriteTx};
 use crate::error::{is_unique_violation, CoreError, CoreResult};
-use hpcb_entities::tables::users;
+use hpcb_entities::tables::{login_throttle, users};
 use hpcb_entities::UserId;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
@@ -246,6 +246,46 @@ impl UserService {
         .await?;
         tx.commit().await?;
         User::try_from(model)
+    }
+
+    /// Clears every login lock and failure count of an account (admin, command line), so it can
+    /// sign in again at once from every address. Locks are kept per (name, address) and hold
+    /// even for the right password; this is the way out before they run out. The name need not
+    /// be an account (a lock on a mistyped name is cleared the same way). Returns how many locks
+    /// in force were lifted; the audit entry also counts the failure counters cleared.
+    pub async fn unlock(&self, actor: Actor<'_>, meta: &RequestMeta, username: &str) -> CoreResult<u64> {
+        actor.require(&[Role::Admin])?;
+        let key = username.trim().to_lowercase();
+        if key.is_empty() {
+            return Err(CoreError::validation("username", "must not be empty"));
+        }
+        let now = self.clock.now_ms();
+        let mut tx = self.db.begin_write().await?;
+        tx.serialize().await?;
+        let rows = login_throttle::Entity::find()
+            .filter(login_throttle::Column::Username.eq(key.as_str()))
+            .all(&*tx)
+            .await?;
+        let locked = rows
+            .iter()
+            .filter(|r| r.locked_until.is_some_and(|until| until > now))
+            .count();
+        let cleared = login_throttle::Entity::delete_many()
+            .filter(login_throttle::Column::Username.eq(key.as_str()))
+            .exec(&*tx)
+            .await?
+            .rows_affected;
+        self.audit_user(
+            &mut tx,
+            actor,
+            meta,
+            "user.unlock",
+            username.trim(),
+            json!({"counters_cleared": cleared, "locks_cleared": locked}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(locked as u64)
     }
 
     /// Changes the caller's own password after checking the current one; other sessions of

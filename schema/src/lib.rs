@@ -57,6 +57,11 @@ pub struct SubscriptionRoot(
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
+/// How deep the standard introspection query of graphql-js (`getIntrospectionQuery`, which
+/// GraphiQL, Postman, Insomnia and code generators send) nests: the default depth limit, so that
+/// every tool's documentation and completion work under the default limits.
+pub const INTROSPECTION_DEPTH: usize = 15;
+
 /// Limits that protect the server from hostile queries.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -71,7 +76,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            depth: 12,
+            depth: INTROSPECTION_DEPTH,
             complexity: 1000,
             introspection: true,
         }

@@ -1,6 +1,7 @@
 //! Building and running the application: the one seam between configuration and a serving
 //! process, used by `main` and by the tests alike.
 
+use crate::cli::exit;
 use crate::config::Config;
 use crate::http;
 use crate::http::metrics::HttpMetrics;
@@ -10,6 +11,7 @@ use anyhow::{Context as _, Result};
 use hpcb_core::auth::{Argon2Settings, AuthSettings, ExternalAuthenticator, ThrottleSettings};
 use hpcb_core::clock::SystemClock;
 use hpcb_core::db::{Db, DbOptions};
+use hpcb_core::db_probe::{self, Access};
 use hpcb_core::{Services, ServicesConfig};
 use hpcb_entities::Currency;
 use hpcb_migration::{Migrator, MigratorTrait};
@@ -19,30 +21,155 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// Connects to the configured database and applies migrations.
-pub async fn open_db(config: &Config) -> Result<Db> {
-    if config.is_sqlite() {
-        std::fs::create_dir_all(config.data_dir())
-            .with_context(|| format!("cannot create data directory {}", config.data_dir().display()))?;
+/// Why the application (or a command) could not start, each cause with its exit code. The
+/// messages say what is wrong, where, and what to check.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The listen address is taken or not allowed.
+    #[error("{0}")]
+    Listen(String),
+    /// The database cannot be reached, opened, or is not at this binary's schema.
+    #[error("{0}")]
+    Database(String),
+    /// Configuration that only shows when used: key files, plugins, sources, gateways.
+    #[error("{0}")]
+    Config(String),
+}
+
+impl StartError {
+    /// The process exit code for this cause (README's table).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            StartError::Listen(_) => exit::LISTEN,
+            StartError::Database(_) => exit::DATABASE,
+            StartError::Config(_) => exit::CONFIG,
+        }
     }
+
+    fn config(e: anyhow::Error) -> StartError {
+        StartError::Config(format!("{e:#}"))
+    }
+}
+
+/// What a command needs from the database and plugins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// `serve`, `demo`: creates and migrates the database, loads every plugin.
+    Serve,
+    /// `ingest`: an existing, current database and the usage-source plugins.
+    Ingest,
+    /// `user`, `audit`: an existing, current database; no plugins.
+    Manage,
+}
+
+/// Where the configured database is, for messages: the SQLite file or the PostgreSQL server.
+pub fn describe_db(config: &Config) -> String {
+    match config.sqlite_path() {
+        Some(path) => format!("SQLite database {}", path.display()),
+        None => {
+            let url = config.database_url();
+            // Never the password: only host, port and database.
+            let after_at = url.rsplit_once('@').map_or(url.as_str(), |(_, rest)| rest);
+            let place = after_at.split('?').next().unwrap_or_default();
+            format!("PostgreSQL database {place}")
+        }
+    }
+}
+
+/// Connects to the configured database. `access` says whether a missing SQLite database may be
+/// created; a database that already exists is migrated when it may be created (the server's
+/// start), and otherwise must already be at this binary's schema, so a command never changes
+/// the database behind a running server of another version.
+pub async fn open_db(config: &Config, access: Access) -> Result<Db, StartError> {
+    if config.is_sqlite() && access == Access::CreateIfMissing {
+        create_private_dir(&config.data_dir())?;
+    }
+    db_probe::probe(&config.database_url(), access)
+        .await
+        .map_err(|e| StartError::Database(e.0))?;
     let db = Db::connect(&DbOptions {
         url: config.database_url(),
         max_connections: config.database.max_connections,
         acquire_timeout: Duration::from_secs(config.database.acquire_timeout_secs),
     })
     .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Migrator::up(db.conn(), None).await.context("migrating the database")?;
+    .map_err(|e| StartError::Database(format!("{}: {e}", describe_db(config))))?;
+    match access {
+        Access::CreateIfMissing => {
+            Migrator::up(db.conn(), None)
+                .await
+                .map_err(|e| StartError::Database(format!("cannot migrate the {}: {e}", describe_db(config))))?;
+        }
+        Access::Existing => {
+            let pending = pending_migrations(&db)
+                .await
+                .map_err(|e| StartError::Database(format!("{}: {e}", describe_db(config))))?;
+            if pending > 0 {
+                return Err(StartError::Database(format!(
+                    "the {} is older than this hpc-billing ({pending} migration(s) to apply): run                      `hpc-billing migrate` first",
+                    describe_db(config)
+                )));
+            }
+        }
+    }
     Ok(db)
 }
 
-/// Builds the core services over a migrated database.
-pub async fn open_services(config: &Config) -> Result<Services> {
-    let db = open_db(config).await?;
+/// How many of this binary's migrations the database has not had, read without writing (sea-orm's
+/// own status check creates its bookkeeping table). A database that has none of our tables, or
+/// migrations this binary does not know (a newer version), is refused with the reason.
+pub async fn pending_migrations(db: &Db) -> Result<usize, String> {
+    use sea_orm::{ConnectionTrait as _, Statement};
+    let rows = db
+        .conn()
+        .query_all(Statement::from_string(
+            db.backend(),
+            "SELECT version FROM seaql_migrations",
+        ))
+        .await
+        .map_err(|_| "it holds no hpc-billing tables: run `hpc-billing migrate` to set it up".to_owned())?;
+    let applied: std::collections::BTreeSet<String> = rows
+        .iter()
+        .filter_map(|r| r.try_get::<String>("", "version").ok())
+        .collect();
+    let known: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    if let Some(unknown) = applied.iter().find(|v| !known.contains(v)) {
+        return Err(format!(
+            "it was migrated by a newer hpc-billing (migration {unknown} is unknown to this one)"
+        ));
+    }
+    Ok(known.iter().filter(|m| !applied.contains(*m)).count())
+}
+
+/// Creates the data directory readable by its owner only: it holds the database and key files.
+fn create_private_dir(dir: &std::path::Path) -> Result<(), StartError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|e| {
+        StartError::Database(format!(
+            "cannot create the data directory {}: {} (set server.data_dir to a folder this user may write)",
+            dir.display(),
+            e.kind()
+        ))
+    })
+}
+
+/// Builds the core services over an open database, with the plugins `purpose` needs.
+pub async fn open_services(config: &Config, purpose: Purpose) -> Result<Services, StartError> {
+    let access = match purpose {
+        Purpose::Serve => Access::CreateIfMissing,
+        Purpose::Ingest | Purpose::Manage => Access::Existing,
+    };
+    let db = open_db(config, access).await?;
     let dir = config.data_dir();
     let a = &config.auth;
     let auth = AuthSettings {
-        jwt_secret: secret_or_file(&a.jwt_secret, &dir, "jwt.key")?,
+        jwt_secret: secret_or_file(&a.jwt_secret, &dir, "jwt.key").map_err(StartError::config)?,
         token_ttl_secs: a.token_ttl_secs,
         session_ttl_secs: a.session_ttl_secs,
         throttle: ThrottleSettings {
@@ -57,26 +184,45 @@ pub async fn open_services(config: &Config) -> Result<Services> {
         },
         min_password_len: a.min_password_len,
     };
+    let currency = Currency::parse(&config.billing.currency).ok_or_else(|| {
+        StartError::Config(format!(
+            "unknown currency {:?} in billing.currency",
+            config.billing.currency
+        ))
+    })?;
     let services_config = ServicesConfig {
         auth,
-        audit_key: secret_or_file(&config.audit.hmac_key, &dir, "audit.key")?,
-        default_currency: Currency::parse(&config.billing.currency).unwrap_or(Currency::THB),
+        audit_key: secret_or_file(&config.audit.hmac_key, &dir, "audit.key").map_err(StartError::config)?,
+        default_currency: currency,
         tier_rules: config.tier_rules(),
-        tax: config.tax()?,
+        tax: config.tax().map_err(StartError::config)?,
         payments: config.payment_settings(),
     };
-    // The host logs each refusal with its reason; `plugins list` shows them too.
-    let (registry, _refused) = crate::plugins::load_registry(config)?;
-    let sources = crate::plugins::build_sources(&registry, config).await?;
-    let gateways = crate::gateways::build_gateways(&registry, config).await?;
+    let (sources, gateways) = if purpose == Purpose::Manage {
+        (Default::default(), Default::default())
+    } else {
+        // The host logs each refusal with its reason; `plugins list` shows them too.
+        let (registry, _refused) = crate::plugins::load_registry(config).map_err(StartError::config)?;
+        let sources = crate::plugins::build_sources(&registry, config)
+            .await
+            .map_err(StartError::config)?;
+        let gateways = if purpose == Purpose::Serve {
+            crate::gateways::build_gateways(&registry, config)
+                .await
+                .map_err(StartError::config)?
+        } else {
+            Default::default()
+        };
+        (sources, gateways)
+    };
     let services = Services::new(
         db,
         services_config,
         Arc::new(SystemClock),
-        external_authenticator(config)?,
+        external_authenticator(config).map_err(StartError::config)?,
         sources,
     )
-    .map_err(|e| anyhow::anyhow!("{e}"))?
+    .map_err(|e| StartError::Config(e.to_string()))?
     .with_gateways(gateways);
     // Subscribers must not miss events published right after start-up.
     if tokio::time::timeout(Duration::from_secs(10), services.bus.ready())
@@ -107,16 +253,24 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects, migrates, creates the first admin if asked to, builds the schema and binds.
-    pub async fn build(config: Config) -> Result<Application> {
-        let services = open_services(&config).await?;
+    /// Binds the listen address first (a busy port is reported before anything is touched),
+    /// then connects, migrates, creates the first admin if configured to, and builds the schema.
+    pub async fn build(config: Config) -> Result<Application, StartError> {
+        let listener = bind(&config).await?;
+        tracing::info!(
+            data_dir = %config.data_dir().display(),
+            "data directory {}, {}",
+            config.data_dir().display(),
+            describe_db(&config)
+        );
+        let services = open_services(&config, Purpose::Serve).await?;
         if !config.auth.admin_password.is_empty()
             && services
                 .bootstrap_admin(&config.auth.admin_password)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .map_err(|e| StartError::Database(e.to_string()))?
         {
-            tracing::info!("created the admin account from HPC_BILLING_ADMIN_PASSWORD");
+            tracing::info!("created the admin account with the password of auth.admin_password");
         }
         let limits = Limits {
             depth: config.graphql.max_depth,
@@ -130,11 +284,7 @@ impl Application {
             },
             &limits,
         );
-        let metrics = HttpMetrics::register(&services.metrics.registry)?;
-        let addr = config.listen_addr()?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
+        let metrics = HttpMetrics::register(&services.metrics.registry).map_err(StartError::config)?;
         let trusted_proxies = config
             .server
             .trusted_proxies
@@ -204,6 +354,24 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Binds the configured address, explaining the usual failures.
+async fn bind(config: &Config) -> Result<TcpListener, StartError> {
+    let addr = config.listen_addr().map_err(StartError::config)?;
+    TcpListener::bind(addr).await.map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                "the address is in use (is another hpc-billing, or another server, running there?)".to_owned()
+            }
+            std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".to_owned(),
+            std::io::ErrorKind::AddrNotAvailable => "this machine has no such address".to_owned(),
+            _ => e.to_string(),
+        };
+        StartError::Listen(format!(
+            "cannot listen on {addr}: {why}; set server.listen (HPC_BILLING_LISTEN) to another address"
+        ))
+    })
 }
 
 /// Checks pending payments with their gateways on the backoff schedule until stopped.

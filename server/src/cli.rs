@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `user …`, `audit verify`.
+//! The command line: `serve`, `migrate`, `user …`, `audit verify`, `ingest`, `plugins …`, `demo`.
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -19,6 +19,8 @@ pub mod exit {
     pub const AUDIT_BROKEN: i32 = 5;
     /// The request was refused: not found, conflict or invalid input.
     pub const REFUSED: i32 = 6;
+    /// The server cannot listen on its address (in use, not permitted, not on this machine).
+    pub const LISTEN: i32 = 7;
 }
 
 /// hpc-billing: Slurm usage to receipts and payments.
@@ -36,7 +38,7 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the server (migrating the database first).
+    /// Run the server (creating and migrating the database first).
     Serve,
     /// Apply database migrations and exit.
     Migrate,
@@ -92,8 +94,8 @@ pub enum RoleArg {
     User,
 }
 
-/// `user` subcommands. Passwords are read from standard input, never from arguments, so they
-/// do not show up in process lists or shell history.
+/// `user` subcommands. Passwords are read from standard input (asked twice, without echo, on a
+/// terminal), never from arguments, so they do not show up in process lists or shell history.
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Create a local account; the password is read from standard input.
@@ -119,8 +121,13 @@ pub enum UserCommand {
         /// Login name.
         username: String,
     },
-    /// Re-enable a disabled account.
+    /// Re-enable a disabled account (a login lock is separate: see `unlock`).
     Enable {
+        /// Login name.
+        username: String,
+    },
+    /// Lift the login locks of a name (from every address) and clear its failure counts.
+    Unlock {
         /// Login name.
         username: String,
     },

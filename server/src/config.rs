@@ -52,7 +52,9 @@ pub struct Config {
 pub struct ServerConfig {
     /// Address to listen on.
     pub listen: String,
-    /// Directory for the SQLite database and generated key files.
+    /// Directory for the SQLite database and generated key files. Empty means the same default
+    /// whatever the working directory (see [`default_data_dir`]); a relative path in a config
+    /// file is relative to that file. After [`Config::load`] it is always absolute.
     pub data_dir: String,
     /// Peers whose `X-Forwarded-For` is believed (reverse proxies), as IP addresses.
     pub trusted_proxies: Vec<String>,
@@ -317,7 +319,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: "127.0.0.1:8080".into(),
-            data_dir: "./data".into(),
+            data_dir: String::new(),
             trusted_proxies: Vec::new(),
             shutdown_grace_secs: 20,
         }
@@ -384,7 +386,10 @@ impl Default for GraphqlConfig {
         GraphqlConfig {
             graphiql: true,
             introspection: true,
-            max_depth: 12,
+            // The standard introspection query (GraphiQL, Postman, Insomnia, code generators,
+            // graphql-js `getIntrospectionQuery`) nests 15 deep: a lower default breaks every
+            // tool's documentation and completion. Size and cost limits bound the rest.
+            max_depth: hpcb_schema::INTROSPECTION_DEPTH,
             max_complexity: 1000,
             max_body_bytes: 1024 * 1024,
             timeout_secs: 30,
@@ -436,8 +441,11 @@ impl Config {
         if let Some(path) = file {
             let text =
                 std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
-            let from_file: toml::Value =
-                toml::from_str(&text).map_err(|e| anyhow!("config file {}: {}", path.display(), e.message()))?;
+            let mut from_file: toml::Value = toml::from_str(&text).map_err(|e| {
+                let at = e.span().map(|s| line_column(&text, s.start)).unwrap_or_default();
+                anyhow!("config file {}{at}: {}", path.display(), e.message().trim_end())
+            })?;
+            anchor_data_dir(&mut from_file, path);
             merge(&mut merged, from_file);
         }
         let leaves = leaf_paths(&merged);
@@ -454,10 +462,14 @@ impl Config {
                 .ok_or_else(|| anyhow!("unknown setting {name}: no configuration key has that name"))?;
             set_from_env(&mut merged, &path, name, value)?;
         }
-        let config: Config = serde_path_to_error::deserialize(merged).map_err(|e| {
+        let mut config: Config = serde_path_to_error::deserialize(merged).map_err(|e| {
             let key = e.path().to_string();
-            anyhow!("invalid configuration key {key:?}: {}", e.into_inner())
+            anyhow!(
+                "invalid configuration key {key:?}: {}",
+                plain_type_error(&e.into_inner().to_string())
+            )
         })?;
+        config.server.data_dir = resolve_data_dir(&config.server.data_dir, env)?.display().to_string();
         config.validate()?;
         Ok(config)
     }
@@ -582,9 +594,15 @@ impl Config {
         }
     }
 
-    /// The data directory.
+    /// The data directory (absolute once loaded).
     pub fn data_dir(&self) -> PathBuf {
         PathBuf::from(&self.server.data_dir)
+    }
+
+    /// The SQLite database file, when the database is SQLite: the path of `database.url`, or
+    /// `hpc-billing.db` in the data directory.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        hpcb_core::db_probe::sqlite_path(&self.database_url())
     }
 
     /// The tier classifier.
@@ -627,6 +645,90 @@ impl Config {
     pub fn is_sqlite(&self) -> bool {
         self.database_url().starts_with("sqlite:")
     }
+}
+
+/// The data directory when none is configured: `$XDG_DATA_HOME/hpc-billing`, else
+/// `~/.local/share/hpc-billing`, else (no home, as for some system services)
+/// `/var/lib/hpc-billing`. The same whatever the working directory, so running a command from
+/// another folder never opens (or creates) another database.
+pub fn default_data_dir(env: &BTreeMap<String, String>) -> PathBuf {
+    let set = |name: &str| env.get(name).filter(|v| v.starts_with('/')).map(PathBuf::from);
+    if let Some(xdg) = set("XDG_DATA_HOME") {
+        return xdg.join("hpc-billing");
+    }
+    if let Some(home) = set("HOME") {
+        return home.join(".local/share/hpc-billing");
+    }
+    PathBuf::from("/var/lib/hpc-billing")
+}
+
+/// The configured data directory made absolute once, at load (relative to the working
+/// directory when it came from the environment; a config file's own relative path was already
+/// anchored to the file by [`anchor_data_dir`]).
+fn resolve_data_dir(configured: &str, env: &BTreeMap<String, String>) -> Result<PathBuf> {
+    if configured.trim().is_empty() {
+        return Ok(default_data_dir(env));
+    }
+    let path = PathBuf::from(configured);
+    if path.is_absolute() {
+        return Ok(path);
+    }
+    let cwd = std::env::current_dir().context("cannot read the working directory to resolve server.data_dir")?;
+    Ok(cwd.join(path))
+}
+
+/// A relative `server.data_dir` in a config file means relative to that file, as an operator
+/// reading the file expects.
+fn anchor_data_dir(from_file: &mut toml::Value, file: &Path) {
+    let Some(dir) = from_file.get_mut("server").and_then(|s| s.get_mut("data_dir")) else {
+        return;
+    };
+    let Some(text) = dir.as_str().filter(|t| !t.is_empty() && !Path::new(t).is_absolute()) else {
+        return;
+    };
+    let base = std::fs::canonicalize(file)
+        .ok()
+        .and_then(|f| f.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    *dir = toml::Value::String(base.join(text).display().to_string());
+}
+
+/// `, line L, column C` of byte offset `at` in `text` (both counted from 1).
+fn line_column(text: &str, at: usize) -> String {
+    let before = &text[..at.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!(", line {line}, column {column}")
+}
+
+/// serde's messages name Rust types (`expected usize`, `floating point`); operators read TOML.
+fn plain_type_error(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("invalid type: floating point `") {
+        if let Some((number, expected)) = rest.split_once("`, expected ") {
+            if expected.contains("string") {
+                return format!("write the number in quotes, as \"{number}\" (decimals are read exactly from text)");
+            }
+        }
+    }
+    let mut out = message.to_owned();
+    for (rust, plain) in [
+        ("floating point", "a decimal number"),
+        ("expected usize", "expected a whole number of 0 or more"),
+        ("expected u64", "expected a whole number of 0 or more"),
+        ("expected u32", "expected a whole number of 0 or more"),
+        ("expected u16", "expected a whole number of 0 or more"),
+        ("expected u8", "expected a whole number of 0 or more"),
+        ("expected i64", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a sequence", "expected a list such as [\"a\", \"b\"]"),
+        ("expected a map", "expected a table"),
+        ("invalid type: ", ""),
+        ("invalid value: ", ""),
+    ] {
+        out = out.replace(rust, plain);
+    }
+    out
 }
 
 /// Environment name of a dotted path.
@@ -721,9 +823,16 @@ mod tests {
 
     #[test]
     fn defaults_need_no_file() {
-        let c = Config::load(None, &env(&[])).expect("defaults are valid");
+        let c = Config::load(None, &env(&[("HOME", "/home/ada")])).expect("defaults are valid");
         assert_eq!(c.server.listen, "127.0.0.1:8080");
-        assert_eq!(c.database_url(), "sqlite://./data/hpc-billing.db?mode=rwc");
+        assert_eq!(
+            c.database_url(),
+            "sqlite:///home/ada/.local/share/hpc-billing/hpc-billing.db?mode=rwc"
+        );
+        assert_eq!(
+            c.sqlite_path(),
+            Some(PathBuf::from("/home/ada/.local/share/hpc-billing/hpc-billing.db"))
+        );
     }
 
     #[test]
@@ -766,5 +875,47 @@ mod tests {
         std::fs::write(&f, "[auth]\ntypo_key = 1\n").expect("write");
         let e = Config::load(Some(&f), &env(&[])).expect_err("unknown key");
         assert!(e.to_string().contains("typo_key"), "{e}");
+    }
+
+    #[test]
+    fn data_dir_is_the_same_from_every_working_directory() {
+        let xdg = Config::load(None, &env(&[("HOME", "/home/ada"), ("XDG_DATA_HOME", "/srv/data")])).expect("ok");
+        assert_eq!(xdg.data_dir(), PathBuf::from("/srv/data/hpc-billing"));
+        let homeless = Config::load(None, &env(&[])).expect("ok");
+        assert_eq!(homeless.data_dir(), PathBuf::from("/var/lib/hpc-billing"));
+        // Relative in a file: relative to the file, not to where the command runs.
+        let dir = std::env::temp_dir().join(format!("hpcb-cfg3-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let f = dir.join("c.toml");
+        std::fs::write(&f, "[server]\ndata_dir = \"state\"\n").expect("write");
+        let c = Config::load(Some(&f), &env(&[])).expect("ok");
+        let canonical = std::fs::canonicalize(&dir).expect("canonical");
+        assert_eq!(c.data_dir(), canonical.join("state"));
+        assert!(c.data_dir().is_absolute());
+    }
+
+    #[test]
+    fn toml_syntax_errors_give_line_and_column() {
+        let dir = std::env::temp_dir().join(format!("hpcb-cfg4-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let f = dir.join("c.toml");
+        std::fs::write(&f, "[server]\nlisten = \"127.0.0.1:8080\"\n\n[graphql\nmax_depth = 5\n").expect("write");
+        let e = Config::load(Some(&f), &env(&[])).expect_err("bad syntax").to_string();
+        assert!(e.contains(", line 4, column "), "{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+
+    #[test]
+    fn type_errors_speak_toml_not_rust() {
+        let dir = std::env::temp_dir().join(format!("hpcb-cfg5-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let f = dir.join("c.toml");
+        std::fs::write(&f, "[billing.tax]\nrate = 0.07\n").expect("write");
+        let e = Config::load(Some(&f), &env(&[])).expect_err("a float").to_string();
+        assert!(e.contains("billing.tax.rate") && e.contains("\"0.07\""), "{e}");
+        std::fs::write(&f, "[graphql]\nmax_depth = \"deep\"\n").expect("write");
+        let e = Config::load(Some(&f), &env(&[])).expect_err("a string").to_string();
+        assert!(e.contains("a whole number"), "{e}");
+        assert!(!e.contains("usize"), "{e}");
     }
 }

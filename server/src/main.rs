@@ -15,7 +15,7 @@ fn main() {
             std::process::exit(exit::CONFIG);
         }
     };
-    telemetry::init(&config.log);
+    telemetry::init(&config.log, commands::serves(&cli.command));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

@@ -59,6 +59,12 @@ fn operations(who: Who) -> Vec<(&'static str, &'static str, Value, &'static [Who
             ADMIN,
         ),
         (
+            "unlockUser",
+            "mutation { unlockUser(username: \"target\") }",
+            json!({}),
+            ADMIN,
+        ),
+        (
             "setUserPassword",
             "mutation { setUserPassword(username: \"target\", password: \"target-pass-2\") }",
             json!({}),

@@ -11,11 +11,11 @@ fn pam_account() -> Option<(String, String, String)> {
     let service = std::env::var("HPC_BILLING_TEST_PAM_SERVICE").ok();
     match (user, pass, service) {
         (Some(u), Some(p), Some(s)) => Some((u, p, s)),
-        _ if std::env::var("CI").is_ok() => {
-            panic!("CI must provide HPC_BILLING_TEST_PAM_USER/PASSWORD/SERVICE")
-        }
         _ => {
-            eprintln!("\n*** SKIPPED: PAM login test (no test account; .ci/run creates one) ***\n");
+            crate::harness::skip(
+                "pam",
+                "no PAM test account: `tests/run.sh` run as root creates one and sets HPC_BILLING_TEST_PAM_USER/PASSWORD/SERVICE",
+            );
             None
         }
     }

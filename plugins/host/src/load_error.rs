@@ -11,6 +11,13 @@ use crate::{ApiVersion, PluginKind};
 /// plugin authors; [`LoadError::details`] has abi_stable's long report where there is one.
 #[derive(Debug, Error)]
 pub enum LoadError {
+    /// The file cannot be read at all (missing, not a regular file, no permission).
+    #[error("cannot read the file: {reason}")]
+    Unreadable {
+        /// Why, in a few words.
+        reason: String,
+    },
+
     /// The file is not a shared library exporting a plugin root module.
     #[error("not an hpc-billing plugin: {reason}")]
     NotAPlugin {

@@ -26,12 +26,16 @@ pub(crate) struct OpenedPlugin {
 /// Loads `path` (running the library's initialisers, like any dlopen) and checks it.
 pub(crate) fn open(path: &Path) -> Result<OpenedPlugin, LoadError> {
     // An absolute path, so the dynamic loader never searches its own directories instead.
-    let path = std::fs::canonicalize(path).map_err(|err| LoadError::NotAPlugin {
-        reason: format!("cannot read {}: {err}", path.display()),
+    let path = std::fs::canonicalize(path).map_err(|err| LoadError::Unreadable {
+        reason: match err.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_owned(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+            _ => err.to_string(),
+        },
     })?;
     if !path.is_file() {
-        return Err(LoadError::NotAPlugin {
-            reason: format!("{} is not a file", path.display()),
+        return Err(LoadError::Unreadable {
+            reason: "it is not a file".to_owned(),
         });
     }
     let header = lib_header_from_path(&path).map_err(from_library_error)?;

@@ -144,12 +144,15 @@ impl PluginRegistry {
             match self.load_file(&path, policy) {
                 Ok(loaded) => report.loaded.push(loaded),
                 Err(error) => {
-                    tracing::warn!(
-                        path = %path.display(),
-                        details = error.details().unwrap_or(""),
-                        "refused plugin {}: {error}",
-                        path.display()
-                    );
+                    match error.details() {
+                        Some(details) => tracing::warn!(
+                            path = %path.display(),
+                            details,
+                            "refused plugin {}: {error}",
+                            path.display()
+                        ),
+                        None => tracing::warn!(path = %path.display(), "refused plugin {}: {error}", path.display()),
+                    }
                     report.refused.push(Refusal { path, error });
                 }
             }

@@ -87,6 +87,17 @@ impl AccountMutation {
             .into())
     }
 
+    /// Lifts the login locks of a name from every address and clears its failure counts
+    /// (admin; audited as `user.unlock`). Returns how many locks in force were lifted.
+    async fn unlock_user(&self, ctx: &Context<'_>, username: String) -> Result<i32, ApiError> {
+        let p = principal(ctx)?;
+        let lifted = services(ctx)?
+            .users
+            .unlock(Actor::User(p), &meta(ctx), &username)
+            .await?;
+        Ok(i32::try_from(lifted).unwrap_or(i32::MAX))
+    }
+
     /// Changes your own password; your other sessions end.
     async fn change_password(
         &self,

@@ -10,8 +10,7 @@ use hpcb_core::auth::Role;
 use hpcb_core::context::{Actor, RequestMeta};
 use hpcb_core::CoreError;
 
-/// Password of the demo's admin (unless `HPC_BILLING_ADMIN_PASSWORD` sets another) and of its
-/// users.
+/// Password of the demo's users, and of its admin when the demo creates that account.
 const DEMO_PASSWORD: &str = "demo-password-1";
 
 /// Generates the data (once), configures the CSV source, ingests it and serves.
@@ -69,17 +68,19 @@ pub async fn run(mut config: Config, jobs: usize) -> Result<(), Failure> {
             timeout_secs: 30,
         });
     }
-    let admin_password = if config.auth.admin_password.is_empty() {
-        DEMO_PASSWORD.to_owned()
-    } else {
-        config.auth.admin_password.clone()
-    };
-    config.auth.admin_password = admin_password.clone();
-    let app = Application::build(config)
-        .await
-        .map_err(|e| Failure::new(exit::DATABASE, format!("{e:#}")))?;
+    let configured_admin = !config.auth.admin_password.is_empty();
+    let app = Application::build(config).await?;
     let services = app.services().clone();
     let meta = RequestMeta::cli();
+    // The admin: one the operator configured (whose password is theirs and never printed), one
+    // that already exists, or one made now with the demo password.
+    let admin = if configured_admin {
+        "admin / the password of HPC_BILLING_ADMIN_PASSWORD".to_owned()
+    } else if services.bootstrap_admin(DEMO_PASSWORD).await.map_err(Failure::core)? {
+        format!("admin / {DEMO_PASSWORD}")
+    } else {
+        "admin (an existing account: its password is unchanged)".to_owned()
+    };
     for (user, _) in USERS {
         match services
             .users
@@ -108,14 +109,12 @@ pub async fn run(mut config: Config, jobs: usize) -> Result<(), Failure> {
         .local_addr()
         .map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
     println!(
-        "demo: {} jobs from {} ingested ({} new); open http://{addr}/graphql",
+        "demo: {} jobs from {} ingested ({} new); open http://{addr}/",
         report.fetched,
         file.display(),
         report.inserted
     );
-    println!(
-        "demo: sign in as admin / {admin_password}, finance / {DEMO_PASSWORD}, or alice, bob, … / {DEMO_PASSWORD}"
-    );
+    println!("demo: sign in as {admin}, finance / {DEMO_PASSWORD}, or alice, bob, … / {DEMO_PASSWORD}");
     println!(
         "demo: pay a receipt with the development gateway: createReceipt, then startPayment(receiptId: …, provider: \"dummy\") and open its checkoutUrl"
     );

@@ -29,11 +29,13 @@ pub fn run(config: &Config, cmd: PluginsCommand) -> Result<(), Failure> {
             Ok(())
         }
         PluginsCommand::Check { file } => {
+            // Judged as the server judges the files of its plugin directory, so `check`, `list`
+            // and the server never disagree about one file.
             let registry = PluginRegistry::new(HostConfig::default());
-            match registry.check_file(&file, &LoadPolicy::any_kind()) {
+            match registry.check_file(&file, &LoadPolicy::production()) {
                 Ok(info) => {
                     println!(
-                        "ok: {} {} ({}, plugin API {}) loads",
+                        "ok: {} {} ({}, plugin API {}) loads in the server",
                         info.id,
                         info.version,
                         info.kind.as_str(),

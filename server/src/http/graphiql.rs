@@ -1,8 +1,17 @@
-//! The GraphiQL page served on `GET /graphql` to browsers (when enabled). The page loads
-//! GraphiQL's assets from its public CDN; the API itself never depends on it.
+//! The GraphiQL page served on `GET /graphql` to browsers (when enabled). Every file it loads is
+//! embedded in the binary (pinned copies under `ui/vendor/`, checked by their integrity hashes),
+//! so it works on an air-gapped network; `ui/graphiql.js` starts it.
 
-/// HTML of the GraphiQL page for the given HTTP and WebSocket endpoints.
+use super::assets::integrity;
+
+/// HTML of the GraphiQL page for the given HTTP and WebSocket endpoint paths.
 pub fn page(endpoint: &str, ws_endpoint: &str) -> String {
+    let script = |path: &str| {
+        format!(
+            r#"<script defer src="/assets/{path}" integrity="{}"></script>"#,
+            integrity(path)
+        )
+    };
     format!(
         r#"<!doctype html>
 <html lang="en">
@@ -10,27 +19,45 @@ pub fn page(endpoint: &str, ws_endpoint: &str) -> String {
 <meta charset="utf-8">
 <title>hpc-billing GraphiQL</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
-<style>body {{ margin: 0; height: 100vh; }} #graphiql {{ height: 100vh; }}</style>
+<link rel="stylesheet" href="/assets/vendor/graphiql/graphiql.min.css" integrity="{css}">
+<link rel="stylesheet" href="/assets/graphiql.css" integrity="{own_css}">
+{react}
+{react_dom}
+{graphiql}
+{start}
 </head>
 <body>
-<div id="graphiql">Loading GraphiQL…</div>
-<script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
-<script>
-  const csrf = (document.cookie.match(/(?:^|; )hpcb_csrf=([^;]+)/) || [])[1];
-  const wsUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + {ws:?};
-  const fetcher = GraphiQL.createFetcher({{
-    url: {http:?},
-    subscriptionUrl: wsUrl,
-    headers: csrf ? {{ 'X-CSRF-Token': csrf }} : {{}},
-  }});
-  ReactDOM.createRoot(document.getElementById('graphiql')).render(React.createElement(GraphiQL, {{ fetcher }}));
-</script>
+<div id="graphiql" data-endpoint="{http}" data-ws="{ws}">Loading GraphiQL…</div>
 </body>
 </html>"#,
-        http = endpoint,
-        ws = ws_endpoint
+        css = integrity("vendor/graphiql/graphiql.min.css"),
+        own_css = integrity("graphiql.css"),
+        react = script("vendor/react/react.production.min.js"),
+        react_dom = script("vendor/react-dom/react-dom.production.min.js"),
+        graphiql = script("vendor/graphiql/graphiql.min.js"),
+        start = script("graphiql.js"),
+        http = attribute(endpoint),
+        ws = attribute(ws_endpoint),
     )
+}
+
+/// Escapes text for a double-quoted HTML attribute.
+fn attribute(text: &str) -> String {
+    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_loads_only_embedded_files_with_integrity() {
+        let html = page("/graphql", "/graphql/ws");
+        assert!(!html.contains("https://"), "no third-party hosts: {html}");
+        assert!(!html.contains("<script>"), "no inline script");
+        for src in html.split("src=\"").skip(1) {
+            assert!(src.starts_with("/assets/"), "{src}");
+        }
+        assert_eq!(html.matches("integrity=\"sha384-").count(), 6, "{html}");
+    }
 }

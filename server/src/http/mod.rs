@@ -1,5 +1,7 @@
 //! The HTTP surface: GraphQL (`/graphql`, `/graphql/ws`), health and metrics, exports.
 
+pub mod assets;
+pub mod browser;
 pub mod caller;
 pub mod export;
 pub mod graphiql;
@@ -19,6 +21,9 @@ use axum::Router;
 /// All routes, with request ids, logging and metrics around them.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(browser::home))
+        .route("/signin", get(browser::sign_in))
+        .route("/assets/{*path}", get(assets::serve))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
@@ -35,6 +40,8 @@ pub fn router(state: AppState) -> Router {
         .route("/payments/dummy/checkout/{id}", get(payments::dummy_checkout))
         .route("/payments/dummy/checkout/{id}/{decision}", post(payments::dummy_decide))
         .fallback(health::not_found)
+        .layer(axum::middleware::from_fn(browser::pages_for_browsers))
+        .layer(axum::middleware::from_fn(browser::security_headers))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }

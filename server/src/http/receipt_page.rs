@@ -149,7 +149,8 @@ td.n, th.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 @media print {{ button {{ display: none; }} body {{ margin: 0; }} }}
 </style></head>
 <body>
-<button onclick="window.print()">{print}</button>
+<script defer src="/assets/print.js"></script>
+<button type="button" data-print>{print}</button>
 <h1>{title}</h1>
 <table class="meta">
 <tr><td>{l_number}</td><td><strong>{number}</strong></td></tr>

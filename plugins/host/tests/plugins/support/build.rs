@@ -53,8 +53,10 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 fn build_all() -> Artifacts {
     let dir = scratch_dir("artifacts");
     let library = |name: &str| dir.join(format!("{name}.{}", std::env::consts::DLL_EXTENSION));
+    let test_manifest = workspace_root().join("plugins/test-plugin/Cargo.toml");
+    let test_manifest = test_manifest.to_string_lossy().into_owned();
     let test_plugin = |extra: &[&str], name: &str| {
-        let mut args = vec!["build", "-p", "hpcb-test-plugin", "--lib"];
+        let mut args = vec!["build", "--manifest-path", &test_manifest, "--lib"];
         args.extend_from_slice(extra);
         collect(&cargo(&args), "hpcb_test_plugin", &library(name))
     };
@@ -71,8 +73,8 @@ fn build_all() -> Artifacts {
         abort: collect(
             &cargo(&[
                 "rustc",
-                "-p",
-                "hpcb-test-plugin",
+                "--manifest-path",
+                &test_manifest,
                 "--lib",
                 "--crate-type",
                 "cdylib",
@@ -107,16 +109,29 @@ fn build_all() -> Artifacts {
     artifacts
 }
 
-/// Runs cargo (the one running these tests, with the same target directory) and returns its
-/// JSON messages.
+/// Where the test plugins and the compat plugin are built: a target directory of their own
+/// inside the one running these tests (`CARGO_TARGET_TMPDIR` is its `tmp/`), never inside the
+/// source tree and never next to the server binary, where the server loads plugins from.
+fn plugin_target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-builds")
+}
+
+/// Runs cargo (the one running these tests) and returns its JSON messages.
 fn cargo(args: &[&str]) -> Vec<serde_json::Value> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     // Right after the subcommand: everything after `--` goes to rustc.
     let (subcommand, rest) = args.split_first().expect("a cargo subcommand");
+    let (before_rustc, rustc_args) = match rest.iter().position(|a| *a == "--") {
+        Some(i) => rest.split_at(i),
+        None => (rest, &[][..]),
+    };
     let output = Command::new(cargo)
         .arg(subcommand)
         .arg("--message-format=json-render-diagnostics")
-        .args(rest)
+        .arg("--target-dir")
+        .arg(plugin_target_dir())
+        .args(before_rustc)
+        .args(rustc_args)
         .current_dir(workspace_root())
         .stderr(Stdio::inherit())
         .output()

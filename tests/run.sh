@@ -52,6 +52,8 @@ command -v npm >/dev/null || need+=(npm)
 command -v python3 >/dev/null || need+=(python3)
 python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+command -v chromium >/dev/null || need+=(chromium)
+has_pkg fonts-thai-tlwg || need+=(fonts-thai-tlwg)
 command -v psql >/dev/null || need+=(postgresql-client)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$root" = 1 ] && command -v apt-get >/dev/null; then

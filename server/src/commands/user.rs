@@ -93,7 +93,7 @@ pub async fn run(s: &Services, cmd: UserCommand) -> Result<(), Failure> {
                 .set_disabled(CLI, &meta, &username, false)
                 .await
                 .map_err(Failure::core)?;
-            println!("{username} is enabled");
+            println!("{username} is enabled (a login lock after wrong passwords is lifted by `hpc-billing user unlock {username}`)");
         }
         UserCommand::Unlock { username } => {
             let lifted = s.users.unlock(CLI, &meta, &username).await.map_err(Failure::core)?;

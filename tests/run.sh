@@ -152,8 +152,9 @@ fi
 step "tests"
 skip_log="$(mktemp)"
 out_log="$(mktemp)"
-trap 'rm -f "$skip_log" "$out_log"; stop_slurm' EXIT
-export HPC_BILLING_SKIP_LOG="$skip_log"
+figures="$(mktemp)"
+trap 'rm -f "$skip_log" "$out_log" "$figures"; stop_slurm' EXIT
+export HPC_BILLING_TEST_SKIP_LOG="$skip_log" HPC_BILLING_TEST_FIGURES="$figures"
 start=$(date +%s)
 cargo test --workspace "${features[@]}" --no-fail-fast "${cargo_args[@]}" 2>&1 | tee "$out_log"
 status=${PIPESTATUS[0]}
@@ -174,6 +175,11 @@ skipped=$(cut -f2 "$skip_log" | sort -u | grep -c . || true)
 pam_unbuilt=0
 if [ "${#features[@]}" = 0 ]; then pam_unbuilt=1; fi
 passed=$(( passed - skipped ))
+
+if [ -s "$figures" ]; then
+  step "figures measured by the tests"
+  sort "$figures" | awk -F '\t' '{ printf "  %s: %s\n", $1, $2 }'
+fi
 
 step "summary"
 echo "ran $(( passed + failed + skipped )) tests in ${elapsed}s: $passed passed, $failed failed, $skipped skipped, $ignored ignored"

@@ -36,6 +36,10 @@ pub enum CoreError {
     /// the gateway's raw error or a secret).
     #[error("{0}")]
     Gateway(String),
+    /// The database cannot be reached right now (no connection could be had or kept): the
+    /// request may succeed if retried later. The text is logged, never sent.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Anything the client cannot act on: database failures, broken invariants. The text is
     /// logged, never sent.
     #[error("internal error: {0}")]
@@ -62,7 +66,25 @@ impl CoreError {
 
 impl From<sea_orm::DbErr> for CoreError {
     fn from(err: sea_orm::DbErr) -> Self {
-        CoreError::Internal(format!("database: {err}"))
+        match &err {
+            // The database is down or unreachable: retryable, unlike a failed statement.
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+                CoreError::Unavailable(format!("database: {err}"))
+            }
+            sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
+            | sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+                if matches!(
+                    e,
+                    sea_orm::sqlx::Error::Io(_)
+                        | sea_orm::sqlx::Error::PoolTimedOut
+                        | sea_orm::sqlx::Error::PoolClosed
+                        | sea_orm::sqlx::Error::WorkerCrashed
+                ) =>
+            {
+                CoreError::Unavailable(format!("database: {err}"))
+            }
+            _ => CoreError::Internal(format!("database: {err}")),
+        }
     }
 }
 

@@ -42,6 +42,12 @@ pub enum Event {
         /// New status.
         status: String,
     },
+    /// An account's sessions or rights changed (logout, password, role, disabled): open
+    /// connections of that account re-check whom they serve.
+    AccountChanged {
+        /// The account.
+        username: String,
+    },
 }
 
 /// Port through which committed changes are announced.
@@ -91,6 +97,8 @@ pub enum Topic {
     Payment(String),
     /// A receipt, by id.
     Receipt(i64),
+    /// An account's sessions and rights, by user name.
+    Account(String),
 }
 
 impl Topic {
@@ -99,6 +107,7 @@ impl Topic {
         match event {
             Event::PaymentChanged { payment_id, .. } => Some(Topic::Payment(payment_id.clone())),
             Event::ReceiptChanged { receipt_id, .. } => Some(Topic::Receipt(*receipt_id)),
+            Event::AccountChanged { username } => Some(Topic::Account(username.clone())),
             Event::AuditAppended { .. } => None,
         }
     }
@@ -152,6 +161,7 @@ impl EventRouter {
                                     username: String::new(),
                                     status: String::new(),
                                 },
+                                Topic::Account(name) => Event::AccountChanged { username: name.clone() },
                             };
                             let _ = tx.send(Arc::new(hint));
                         }

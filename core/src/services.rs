@@ -2,7 +2,7 @@
 //! background jobs) shares.
 
 use crate::audit::AuditService;
-use crate::auth::{AuthService, AuthSettings, ExternalAuthenticator, PasswordHasher, Role, TokenIssuer};
+use crate::auth::{AuthService, AuthSettings, ExternalAuthenticator, PasswordHasher, Role, Throttle, TokenIssuer};
 use crate::clock::Clock;
 use crate::context::{Actor, RequestMeta};
 use crate::db::Db;
@@ -93,6 +93,13 @@ impl Services {
         let hasher = PasswordHasher::new(&settings.argon2)?;
         let tokens = TokenIssuer::new(&settings.jwt_secret)?;
         let audit = AuditService::new(db.clone(), config.audit_key, clock.clone(), metrics.clone());
+        let throttle = Throttle::new(
+            db.clone(),
+            settings.throttle.clone(),
+            audit.clone(),
+            clock.clone(),
+            metrics.clone(),
+        );
         let auth = AuthService::new(
             db.clone(),
             settings.clone(),
@@ -102,8 +109,9 @@ impl Services {
             clock.clone(),
             metrics.clone(),
             external,
+            throttle.clone(),
         );
-        let users = UserService::new(db.clone(), hasher, audit.clone(), clock.clone(), settings);
+        let users = UserService::new(db.clone(), hasher, audit.clone(), clock.clone(), settings, throttle);
         let ingest = IngestService::new(
             db.clone(),
             audit.clone(),

@@ -1,11 +1,12 @@
 //! Account management: creating accounts, roles, disabling, passwords.
 
 use crate::audit::{AuditService, NewAuditEntry};
-use crate::auth::{AuthSettings, PasswordHasher, Principal, Role};
+use crate::auth::{AuthSettings, PasswordHasher, Principal, Role, Throttle};
 use crate::clock::Clock;
 use crate::context::{Actor, RequestMeta};
 use crate::db::{Db, WriteTx};
 use crate::error::{is_unique_violation, CoreError, CoreResult};
+use crate::events::Event;
 use hpcb_entities::tables::{login_throttle, users};
 use hpcb_entities::UserId;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, Set};
@@ -54,6 +55,7 @@ pub struct UserService {
     audit: AuditService,
     clock: Arc<dyn Clock>,
     settings: Arc<AuthSettings>,
+    throttle: Throttle,
 }
 
 /// Checks a login name: 1 to 64 characters of letters, digits and `._@-`, starting with a
@@ -81,6 +83,7 @@ impl UserService {
         audit: AuditService,
         clock: Arc<dyn Clock>,
         settings: Arc<AuthSettings>,
+        throttle: Throttle,
     ) -> UserService {
         UserService {
             db,
@@ -88,6 +91,7 @@ impl UserService {
             audit,
             clock,
             settings,
+            throttle,
         }
     }
 
@@ -204,6 +208,9 @@ impl UserService {
             json!({"before": before, "after": role.as_str()}),
         )
         .await?;
+        tx.publish_after_commit(Event::AccountChanged {
+            username: username.to_owned(),
+        });
         tx.commit().await?;
         User::try_from(model)
     }
@@ -244,6 +251,9 @@ impl UserService {
             json!({"sessions_revoked": revoked}),
         )
         .await?;
+        tx.publish_after_commit(Event::AccountChanged {
+            username: username.to_owned(),
+        });
         tx.commit().await?;
         User::try_from(model)
     }
@@ -289,7 +299,8 @@ impl UserService {
     }
 
     /// Changes the caller's own password after checking the current one; other sessions of
-    /// the account end.
+    /// the account end. Wrong current passwords count against the login throttle like failed
+    /// logins (a stolen session must not become a password-guessing oracle).
     pub async fn change_password(&self, p: &Principal, meta: &RequestMeta, current: &str, new: &str) -> CoreResult<()> {
         p.require_csrf()?;
         self.check_password("newPassword", new)?;
@@ -300,7 +311,17 @@ impl UserService {
                 user.auth_source
             )));
         }
+        let key = user.username.to_lowercase();
+        self.throttle.check(&key, meta).await?;
         if !self.hasher.verify(current, user.password_hash.as_deref()).await? {
+            let mut tx = self.db.begin_write().await?;
+            tx.serialize().await?;
+            if let Ok(counters) = self.throttle.recheck(&mut tx, &key, meta).await? {
+                self.throttle
+                    .failure(&mut tx, counters, &key, meta, "wrong current password")
+                    .await?;
+                tx.commit().await?;
+            }
             return Err(CoreError::validation("currentPassword", "is not your current password"));
         }
         self.store_password(Actor::User(p), meta, user, new, Some(&p.session_id))
@@ -349,6 +370,7 @@ impl UserService {
             json!({"sessions_revoked": revoked}),
         )
         .await?;
+        tx.publish_after_commit(Event::AccountChanged { username });
         tx.commit().await
     }
 

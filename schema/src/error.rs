@@ -10,10 +10,12 @@
 //! | `CONFLICT` | the change conflicts with current state (duplicate, last admin) |
 //! | `RATE_LIMITED` | locked out; `extensions.retryAfter` gives seconds |
 //! | `INTERNAL` | a fault on our side; details are only in the server log |
+//! | `UNAVAILABLE` | the database cannot be reached now; retry later (HTTP 503 where the request itself failed) |
 //! | `GRAPHQL_VALIDATION_FAILED` | the document does not parse or validate, or exceeds limits |
 //! | `BAD_REQUEST` | the HTTP request itself is malformed (body, JSON, content type) |
 //! | `TIMEOUT` | the operation took longer than the configured limit |
 //! | `GATEWAY_ERROR` | a payment gateway refused or did not answer; nothing was charged |
+//! | `RESPONSE_TOO_LARGE` | the answer exceeds `graphql.max_response_bytes`; ask for fewer items |
 //!
 //! `ApiError` deliberately does not implement `Display`: async-graphql converts anything
 //! printable into an error carrying its text, and core errors must never reach a client that
@@ -41,6 +43,8 @@ pub enum ErrorCode {
     /// See the module table.
     Internal,
     /// See the module table.
+    Unavailable,
+    /// See the module table.
     GraphqlValidationFailed,
     /// See the module table.
     BadRequest,
@@ -48,6 +52,8 @@ pub enum ErrorCode {
     Timeout,
     /// See the module table.
     GatewayError,
+    /// See the module table.
+    ResponseTooLarge,
 }
 
 impl ErrorCode {
@@ -61,10 +67,12 @@ impl ErrorCode {
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             ErrorCode::BadRequest => "BAD_REQUEST",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::GatewayError => "GATEWAY_ERROR",
+            ErrorCode::ResponseTooLarge => "RESPONSE_TOO_LARGE",
         }
     }
 
@@ -119,6 +127,10 @@ pub fn core_to_graphql(e: CoreError) -> async_graphql::Error {
             .error(format!("too many failed attempts; try again in {retry_after_secs} s"))
             .extend_with(|_, ext| ext.set("retryAfter", retry_after_secs)),
         CoreError::Gateway(m) => ErrorCode::GatewayError.error(m),
+        CoreError::Unavailable(detail) => {
+            tracing::warn!(error = %detail, "database unavailable while serving GraphQL");
+            ErrorCode::Unavailable.error("the database cannot be reached right now; retry in a moment")
+        }
         CoreError::Internal(detail) => {
             tracing::error!(error = %detail, "internal error while serving GraphQL");
             ErrorCode::Internal.error("internal error; the server log has details under this request's id")

@@ -9,7 +9,9 @@
 mod accounts;
 mod audit;
 mod context;
+mod cost;
 mod error;
+mod live;
 mod payments;
 mod rates;
 mod receipts;
@@ -62,6 +64,10 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// every tool's documentation and completion work under the default limits.
 pub const INTROSPECTION_DEPTH: usize = 15;
 
+/// The default of `graphql.max_complexity`: about the number of values an answer may hold
+/// (lists count their items: see `cost.rs`); a dashboard page of 50 jobs costs about 1,500.
+pub const DEFAULT_COMPLEXITY: usize = 20_000;
+
 /// Limits that protect the server from hostile queries.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -77,7 +83,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             depth: INTROSPECTION_DEPTH,
-            complexity: 1000,
+            complexity: DEFAULT_COMPLEXITY,
             introspection: true,
         }
     }
@@ -97,6 +103,12 @@ pub fn build(services: Services, cookies: CookiePolicy, limits: &Limits) -> AppS
     .data(async_graphql::dataloader::DataLoader::new(
         receipts::LinesLoader(services.clone()),
         tokio::spawn,
+    ))
+    .data(std::sync::Arc::new(
+        live::SharedReads::<hpcb_core::payments::Payment>::default(),
+    ))
+    .data(std::sync::Arc::new(
+        live::SharedReads::<hpcb_core::receipts::Receipt>::default(),
     ))
     .data(services)
     .data(cookies)

@@ -7,7 +7,7 @@ use crate::http;
 use crate::http::metrics::HttpMetrics;
 use crate::keys::secret_or_file;
 use crate::state::{AppState, Inner};
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use hpcb_core::auth::{Argon2Settings, AuthSettings, ExternalAuthenticator, ThrottleSettings};
 use hpcb_core::clock::SystemClock;
 use hpcb_core::db::{Db, DbOptions};
@@ -174,6 +174,8 @@ pub async fn open_services(config: &Config, purpose: Purpose) -> Result<Services
         session_ttl_secs: a.session_ttl_secs,
         throttle: ThrottleSettings {
             max_failures: a.throttle.max_failures,
+            address_max_failures: a.throttle.address_max_failures,
+            account_max_failures: a.throttle.account_max_failures,
             window_secs: a.throttle.window_secs,
             lock_secs: a.throttle.lock_secs,
         },
@@ -181,6 +183,8 @@ pub async fn open_services(config: &Config, purpose: Purpose) -> Result<Services
             memory_kib: a.argon2.memory_kib,
             iterations: a.argon2.iterations,
             parallelism: a.argon2.parallelism,
+            max_concurrent: a.argon2.max_concurrent,
+            max_queued: a.argon2.max_queued,
         },
         min_password_len: a.min_password_len,
     };
@@ -294,6 +298,9 @@ impl Application {
         let state = AppState(Arc::new(Inner {
             services,
             schema,
+            ws_sockets: Arc::new(tokio::sync::Semaphore::new(config.graphql.max_ws_connections)),
+            ws_counts: Arc::default(),
+            per_caller: http::limits::PerCaller::new(config.graphql.max_concurrent_per_caller),
             config,
             metrics,
             trusted_proxies,
@@ -314,23 +321,29 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C, then lets open requests finish for the grace period.
     pub async fn run_until_stopped(self) -> Result<()> {
         let addr = self.local_addr()?;
-        let grace = Duration::from_secs(self.state.config.server.shutdown_grace_secs);
+        let config = &self.state.config;
+        let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+        let limits = http::serve::ConnLimits {
+            max_connections: config.server.max_connections,
+            max_per_address: config.server.max_connections_per_address,
+            header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
+            exempt: self.state.trusted_proxies.clone(),
+        };
         let router = http::router(self.state.clone());
         tracing::info!(%addr, "listening on http://{addr}");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        // Small writes (subscription messages, short responses) go out at once instead of
-        // waiting out the client's delayed ACK under Nagle's algorithm.
-        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-            }
+        let signals = tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: no new connections, finishing open requests");
+            let _ = stop_tx.send(true);
         });
-        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                tracing::info!("shutting down: no new connections, finishing open requests");
-                let _ = stop_tx.send(true);
-            });
+        let serve = http::serve::serve(
+            self.listener,
+            router,
+            limits,
+            self.state.metrics.connections_refused.clone(),
+            stop_rx.clone(),
+        );
         let scheduler = tokio::spawn(self.state.services.ingest.clone().schedule(stop_rx.clone()));
         let janitor = tokio::spawn(janitor(
             self.state.services.payments.clone(),
@@ -345,9 +358,10 @@ impl Application {
             tokio::time::sleep(grace).await;
         };
         tokio::select! {
-            r = serve => r.context("server error")?,
+            () = serve => {}
             _ = deadline => tracing::warn!("grace period over; closing remaining connections"),
         }
+        signals.abort();
         let _ = tokio::time::timeout(Duration::from_secs(5), scheduler).await;
         let _ = tokio::time::timeout(Duration::from_secs(5), janitor).await;
         self.state.services.db.conn().clone().close().await.ok();

@@ -60,6 +60,14 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<String>,
     /// Seconds to let open requests finish after SIGTERM.
     pub shutdown_grace_secs: u64,
+    /// Open HTTP connections at most (WebSockets are bounded apart, see `[graphql]`).
+    pub max_connections: usize,
+    /// Open HTTP connections from one client address at most.
+    pub max_connections_per_address: usize,
+    /// Seconds a client has to send a request's headers; also the longest idle keep-alive.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a request's body.
+    pub body_timeout_secs: u64,
 }
 
 /// `[database]`
@@ -105,6 +113,10 @@ pub struct AuthConfig {
 pub struct ThrottleConfig {
     /// Failures within the window that lock the (user, address) pair.
     pub max_failures: u32,
+    /// Failures from one address, over every user name (known or not), that lock the address.
+    pub address_max_failures: u32,
+    /// Failures of one account, over every address, that lock the account.
+    pub account_max_failures: u32,
     /// Window, seconds.
     pub window_secs: i64,
     /// Lock, seconds.
@@ -121,6 +133,10 @@ pub struct Argon2Config {
     pub iterations: u32,
     /// Lanes.
     pub parallelism: u32,
+    /// Hashes at once; 0 means one per CPU.
+    pub max_concurrent: u32,
+    /// Attempts waiting for a hashing slot before `RATE_LIMITED`.
+    pub max_queued: u32,
 }
 
 /// `[auth.pam]`
@@ -156,8 +172,26 @@ pub struct GraphqlConfig {
     pub max_complexity: usize,
     /// Largest request body, bytes.
     pub max_body_bytes: usize,
-    /// Longest execution, seconds.
+    /// Longest execution, seconds (over HTTP and WebSocket alike).
     pub timeout_secs: u64,
+    /// Seconds a WebSocket has to send `connection_init`.
+    pub ws_init_timeout_secs: u64,
+    /// Seconds between pings on a WebSocket; one silent for two of them is closed.
+    pub ws_keepalive_secs: u64,
+    /// Open WebSockets at most.
+    pub max_ws_connections: usize,
+    /// Open WebSockets from one client address at most.
+    pub max_ws_connections_per_address: usize,
+    /// Live subscriptions on one WebSocket at most.
+    pub max_subscriptions_per_connection: usize,
+    /// Live subscriptions of one account (over all its sockets) at most.
+    pub max_subscriptions_per_user: usize,
+    /// Live subscriptions from one client address at most.
+    pub max_subscriptions_per_address: usize,
+    /// Queries and mutations running at once for one account (or, anonymous, one address).
+    pub max_concurrent_per_caller: usize,
+    /// Largest answer, bytes; a larger one is replaced by a `RESPONSE_TOO_LARGE` error.
+    pub max_response_bytes: usize,
 }
 
 /// `[billing]`
@@ -322,6 +356,10 @@ impl Default for ServerConfig {
             data_dir: String::new(),
             trusted_proxies: Vec::new(),
             shutdown_grace_secs: 20,
+            max_connections: 1024,
+            max_connections_per_address: 256,
+            header_read_timeout_secs: 15,
+            body_timeout_secs: 30,
         }
     }
 }
@@ -356,6 +394,8 @@ impl Default for ThrottleConfig {
     fn default() -> Self {
         ThrottleConfig {
             max_failures: 5,
+            address_max_failures: 20,
+            account_max_failures: 50,
             window_secs: 900,
             lock_secs: 900,
         }
@@ -368,6 +408,8 @@ impl Default for Argon2Config {
             memory_kib: 19 * 1024,
             iterations: 2,
             parallelism: 1,
+            max_concurrent: 0,
+            max_queued: 32,
         }
     }
 }
@@ -384,15 +426,26 @@ impl Default for PamConfig {
 impl Default for GraphqlConfig {
     fn default() -> Self {
         GraphqlConfig {
-            graphiql: true,
+            // Off unless asked for (`demo` turns it on): a production server serves the API and
+            // the dashboard, not a query editor for anyone who finds it.
+            graphiql: false,
             introspection: true,
             // The standard introspection query (GraphiQL, Postman, Insomnia, code generators,
             // graphql-js `getIntrospectionQuery`) nests 15 deep: a lower default breaks every
             // tool's documentation and completion. Size and cost limits bound the rest.
             max_depth: hpcb_schema::INTROSPECTION_DEPTH,
-            max_complexity: 1000,
+            max_complexity: hpcb_schema::DEFAULT_COMPLEXITY,
             max_body_bytes: 1024 * 1024,
             timeout_secs: 30,
+            ws_init_timeout_secs: 10,
+            ws_keepalive_secs: 30,
+            max_ws_connections: 20_000,
+            max_ws_connections_per_address: 1_000,
+            max_subscriptions_per_connection: 50,
+            max_subscriptions_per_user: 500,
+            max_subscriptions_per_address: 2_000,
+            max_concurrent_per_caller: 8,
+            max_response_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -443,7 +496,8 @@ impl Config {
                 std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
             let mut from_file: toml::Value = toml::from_str(&text).map_err(|e| {
                 let at = e.span().map(|s| line_column(&text, s.start)).unwrap_or_default();
-                anyhow!("config file {}{at}: {}", path.display(), e.message().trim_end())
+                let message = e.message().trim().replace('\n', "; ");
+                anyhow!("config file {}{at}: {message}", path.display())
             })?;
             anchor_data_dir(&mut from_file, path);
             merge(&mut merged, from_file);
@@ -486,11 +540,53 @@ impl Config {
             ("auth.throttle.window_secs", self.auth.throttle.window_secs),
             ("auth.throttle.lock_secs", self.auth.throttle.lock_secs),
             ("auth.throttle.max_failures", i64::from(self.auth.throttle.max_failures)),
+            (
+                "auth.throttle.address_max_failures",
+                i64::from(self.auth.throttle.address_max_failures),
+            ),
+            (
+                "auth.throttle.account_max_failures",
+                i64::from(self.auth.throttle.account_max_failures),
+            ),
             ("database.max_connections", i64::from(self.database.max_connections)),
+            ("server.max_connections", self.server.max_connections as i64),
+            (
+                "server.max_connections_per_address",
+                self.server.max_connections_per_address as i64,
+            ),
+            (
+                "server.header_read_timeout_secs",
+                self.server.header_read_timeout_secs as i64,
+            ),
+            ("server.body_timeout_secs", self.server.body_timeout_secs as i64),
             ("graphql.max_depth", self.graphql.max_depth as i64),
             ("graphql.max_complexity", self.graphql.max_complexity as i64),
             ("graphql.max_body_bytes", self.graphql.max_body_bytes as i64),
             ("graphql.timeout_secs", self.graphql.timeout_secs as i64),
+            ("graphql.ws_init_timeout_secs", self.graphql.ws_init_timeout_secs as i64),
+            ("graphql.ws_keepalive_secs", self.graphql.ws_keepalive_secs as i64),
+            ("graphql.max_ws_connections", self.graphql.max_ws_connections as i64),
+            (
+                "graphql.max_ws_connections_per_address",
+                self.graphql.max_ws_connections_per_address as i64,
+            ),
+            (
+                "graphql.max_subscriptions_per_connection",
+                self.graphql.max_subscriptions_per_connection as i64,
+            ),
+            (
+                "graphql.max_subscriptions_per_user",
+                self.graphql.max_subscriptions_per_user as i64,
+            ),
+            (
+                "graphql.max_subscriptions_per_address",
+                self.graphql.max_subscriptions_per_address as i64,
+            ),
+            (
+                "graphql.max_concurrent_per_caller",
+                self.graphql.max_concurrent_per_caller as i64,
+            ),
+            ("graphql.max_response_bytes", self.graphql.max_response_bytes as i64),
         ];
         for (key, v) in positive {
             if v <= 0 {

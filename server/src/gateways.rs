@@ -1,14 +1,16 @@
 //! Payment-gateway plugins behind the core's `Gateway` port: JSON in and out as
 //! `plugins/payment-gateways.md` specifies, plugin faults turned into "unavailable" (detail
-//! for the log) and the gateway's own refusals (error code `gateway`) into messages for people.
+//! for the log), a call that never got its turn into "busy", and the gateway's own refusals
+//! (error code `gateway`) into messages for people. A plugin instance that panicked or hung is
+//! replaced by the plugin host on the next call; its health feeds `/readyz`.
 
 use crate::config::Config;
 use anyhow::{anyhow, Result};
 use hpcb_core::payments::{
-    CheckoutRequest, CheckoutStart, Gateway, GatewayError, GatewayReport, Gateways, RefundOutcome, RefundRequest,
-    ReportedStatus, SignedEvent, WebhookDelivery, WebhookVerdict,
+    CheckoutRequest, CheckoutStart, Gateway, GatewayError, GatewayHealth, GatewayReport, Gateways, RefundOutcome,
+    RefundRequest, ReportedStatus, SignedEvent, WebhookDelivery, WebhookVerdict,
 };
-use hpcb_plugin_host::{PluginCallError, PluginInstance, PluginKind, PluginRegistry};
+use hpcb_plugin_host::{InstanceHealth, PluginCallError, PluginInstance, PluginKind, PluginRegistry};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -25,6 +27,7 @@ impl PluginGateway {
     async fn call<T: DeserializeOwned>(&self, method: &str, request: Value) -> Result<T, GatewayError> {
         let answer = self.instance.call(method, &request).await.map_err(|e| match e {
             PluginCallError::Failed { code, message, .. } if code == "gateway" => GatewayError::Refused(message),
+            busy @ PluginCallError::Busy { .. } => GatewayError::Busy(busy.to_string()),
             other => GatewayError::Unavailable(other.to_string()),
         })?;
         serde_json::from_value(answer).map_err(|e| {
@@ -112,6 +115,18 @@ struct SignAnswer {
 
 #[async_trait::async_trait]
 impl Gateway for PluginGateway {
+    fn health(&self) -> GatewayHealth {
+        match self.instance.health() {
+            InstanceHealth::Ready => GatewayHealth::Ready,
+            InstanceHealth::Recovering { reason } => GatewayHealth::Degraded(reason),
+            InstanceHealth::Dead { reason } => {
+                // An instance nobody calls (readiness keeps traffic away) still gets to recover.
+                self.instance.revive();
+                GatewayHealth::Down(reason)
+            }
+        }
+    }
+
     async fn create_checkout(&self, r: CheckoutRequest) -> Result<CheckoutStart, GatewayError> {
         let a: StartAnswer = self
             .call(

@@ -23,6 +23,12 @@ pub struct Inner {
     pub metrics: HttpMetrics,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Open WebSockets (`graphql.max_ws_connections` permits).
+    pub ws_sockets: Arc<tokio::sync::Semaphore>,
+    /// WebSockets and subscriptions per address and per user.
+    pub ws_counts: Arc<crate::http::ws::WsCounts>,
+    /// Queries and mutations running at once per caller.
+    pub per_caller: Arc<crate::http::limits::PerCaller>,
 }
 
 impl std::ops::Deref for AppState {

@@ -167,7 +167,7 @@ async fn graphiql_works_offline_and_keeps_csrf_after_an_in_page_login() {
         );
         return;
     }
-    let s = Server::start(Backend::Sqlite).await;
+    let s = Server::start_with(Backend::Sqlite, &[("HPC_BILLING_GRAPHQL_GRAPHIQL", "true")]).await;
     let out = tokio::process::Command::new("node")
         .arg(dir.join("graphiql.mjs"))
         .args([s.base.as_str(), "admin", ADMIN_PASSWORD])

@@ -975,3 +975,57 @@ async fn omise_promptpay_settles_only_when_the_charge_is_paid(backend: Backend) 
     assert_eq!(audit_total(&admin, "payment.succeeded").await, 1);
 }
 both_backends!(omise_promptpay_settles_only_when_the_charge_is_paid);
+
+// ---------------------------------------------------------------------------------------------
+// The anonymous return page against a slow gateway
+
+async fn anonymous_return_page_loads_ask_a_slow_gateway_a_bounded_number_of_times(backend: Backend) {
+    /// Stripe answering each read after a second.
+    async fn slow_reads(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+        if request.method() == axum::http::Method::GET {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        next.run(request).await
+    }
+    let fake = Fake::start(stripe_checkout_routes().layer(axum::middleware::from_fn(slow_reads))).await;
+    let config = payments_config(&[gateway_entry(
+        "stripe",
+        &fake.base,
+        "flow = \"checkout\"",
+        &stripe_secrets(),
+    )]);
+    let (s, admin) = billing_server(backend, &config).await;
+    let (alice, rid, total) = customer(&s, &admin, "alice").await;
+    let pay = start_payment(&alice, &rid, "stripe", total).await;
+    let id = text(&pay["id"]);
+    let session_id = text(&pay["externalId"]);
+
+    // Forty anonymous loads of the return page at once, for a payment still pending.
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let loads: Vec<_> = (0..40)
+        .map(|_| {
+            let (http, url) = (http.clone(), format!("{}/payments/return/{id}", s.base));
+            tokio::spawn(async move {
+                let page = http.get(url).send().await.expect("return page");
+                (page.status().as_u16(), page.text().await.unwrap_or_default())
+            })
+        })
+        .collect();
+    for load in loads {
+        let (status, html) = load.await.expect("join");
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("data-status=\"pending\""), "{html}");
+    }
+    let reads = fake
+        .requests("GET", &format!("/v1/checkout/sessions/{session_id}"))
+        .len();
+    assert!((1..=2).contains(&reads), "{reads} status checks for 40 page loads");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    // The gateway was slow, not broken: nothing is held against it.
+    let ready = reqwest::get(format!("{}/readyz", s.base)).await.expect("readyz");
+    assert_eq!(ready.status().as_u16(), 200);
+    let body: Value = ready.json().await.expect("json");
+    assert_eq!(body["gateways"]["stripe"], json!("ok"), "{body}");
+}
+both_backends!(anonymous_return_page_loads_ask_a_slow_gateway_a_bounded_number_of_times);

@@ -136,6 +136,17 @@ impl TestDb {
         }
     }
 
+    /// A database somewhere else (a private PostgreSQL of a test), not dropped by this value.
+    pub fn external(url: &str) -> TestDb {
+        let dir = std::env::temp_dir().join(format!("hpcb-test-{}", random_suffix()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TestDb {
+            url: url.to_owned(),
+            pg_name: None,
+            dir,
+        }
+    }
+
     /// A direct connection, for inspecting and tampering with rows.
     pub async fn connect(&self) -> DatabaseConnection {
         Database::connect(&self.url)
@@ -306,6 +317,11 @@ impl Server {
         panic!("server at {} did not become healthy", self.base);
     }
 
+    /// The server's process id, to read its memory from `/proc`.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
+    }
+
     /// The environment the server was started with (for CLI runs against the same database).
     pub fn env(&self) -> &[(String, String)] {
         &self.env
@@ -352,6 +368,14 @@ impl Server {
             .await;
         assert!(r["errors"].is_null(), "createUser {username}: {r}");
         self.login(username, &password_of(username)).await
+    }
+
+    /// Kills the process with SIGKILL (no chance to finish anything) and waits for it.
+    pub async fn kill_now(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.start_kill();
+            let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
+        }
     }
 
     /// Sends SIGTERM and waits for the exit status.

@@ -1,7 +1,9 @@
 //! Payments over HTTP with the real `dummy` gateway plugin: a checkout paid on the gateway's
 //! page reaches the server as a signed webhook and a `graphql-ws` subscriber sees it; forged,
-//! mismatched and repeated webhooks change nothing; 1,000 concurrent deliveries settle once;
-//! on PostgreSQL a subscriber on one replica hears a webhook handled by another.
+//! mismatched and repeated webhooks change nothing; validly signed deliveries that are no
+//! event, or are dated too far ahead, are refused for good and audited; 1,000 concurrent
+//! deliveries settle once; on PostgreSQL a subscriber on one replica hears a webhook handled by
+//! another.
 
 use crate::both_backends;
 use crate::harness::{error_code, Backend, Client, Server};
@@ -24,7 +26,7 @@ fn config() -> String {
     )
 }
 
-async fn server(backend: Backend) -> Server {
+pub(crate) async fn server(backend: Backend) -> Server {
     build_plugin(DUMMY_PACKAGE);
     server_with_usage_and(backend, 200, 0, &config()).await
 }
@@ -56,15 +58,25 @@ pub(crate) async fn receipt_of(c: &Client) -> (String, i64) {
     )
 }
 
-/// A webhook body of the dummy gateway, signed as the protocol specifies.
+/// A webhook body of the dummy gateway, signed now as the protocol specifies.
 fn signed(event_id: &str, payment: &str, amount: i64, secret: &str) -> (String, String) {
-    let t = chrono::Utc::now().timestamp();
+    signed_at(chrono::Utc::now().timestamp(), event_id, payment, amount, secret)
+}
+
+/// The same, signed at Unix time `t`.
+fn signed_at(t: i64, event_id: &str, payment: &str, amount: i64, secret: &str) -> (String, String) {
     let body = json!({"id": event_id, "type": "payment.succeeded", "created": t,
         "data": {"payment_id": payment, "external_id": format!("dummy_{payment}"), "amount_minor": amount, "currency": "THB"}})
     .to_string();
+    let signature = signature(t, &body, secret);
+    (body, signature)
+}
+
+/// `X-Dummy-Signature` of any body: `t=<t>,v1=<hex HMAC-SHA256(secret, "t.body")>`.
+fn signature(t: i64, body: &str, secret: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
     mac.update(format!("{t}.{body}").as_bytes());
-    (body, format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes())))
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 async fn deliver(http: &reqwest::Client, base: &str, body: &str, sig: &str) -> (u16, Value) {
@@ -273,6 +285,68 @@ async fn the_dummy_gateway_pays_through_a_signed_webhook(backend: Backend) {
 }
 both_backends!(the_dummy_gateway_pays_through_a_signed_webhook);
 
+/// The `details` of the newest audit entry with this action.
+async fn last_audit_details(admin: &Client, action: &str) -> Value {
+    let r = admin
+        .gql(
+            "query($a: String) { auditLog(first: 1, filter: {action: $a}) { nodes { status target details } } }",
+            json!({"a": action}),
+        )
+        .await;
+    let entry = &r["data"]["auditLog"]["nodes"][0];
+    assert_eq!(entry["status"], json!("denied"), "{r}");
+    assert_eq!(entry["target"], json!("gateway:dummy"), "{r}");
+    entry["details"].clone()
+}
+
+async fn signed_deliveries_that_are_no_event_or_dated_ahead_are_refused_and_audited(backend: Backend) {
+    let s = server(backend).await;
+    let admin = s.admin().await;
+    let http = reqwest::Client::new();
+    let rejected = "payment.webhook_rejected";
+    let now = chrono::Utc::now().timestamp();
+
+    // Validly signed, but not an event: no retry can help, so 400 (not 503) with the reason,
+    // and one audit entry, as for a forged signature.
+    let body = r#"{"id": "dev_cut_short", "type": "payment.succee"#;
+    let (status, answer) = deliver(&http, &s.base, body, &signature(now, body, DUMMY_SECRET)).await;
+    assert_eq!(status, 400, "{answer}");
+    let error = answer["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with("webhook rejected: signature valid, but the body is unusable: not a dummy gateway event"),
+        "{answer}"
+    );
+    assert_eq!(audit_total(&admin, rejected).await, 1);
+    let details = last_audit_details(&admin, rejected).await;
+    assert_eq!(
+        details["reason"].as_str(),
+        error.strip_prefix("webhook rejected: "),
+        "{details}"
+    );
+    // the same bytes again get the same answer, and another entry
+    let (status, _) = deliver(&http, &s.base, body, &signature(now, body, DUMMY_SECRET)).await;
+    assert_eq!(status, 400);
+    assert_eq!(audit_total(&admin, rejected).await, 2);
+
+    // Signed ten minutes ahead of our clock (tolerance 300 s): refused like a stale one.
+    let (body, sig) = signed_at(now + 600, "dev_ahead", "pay_unknown", 100, DUMMY_SECRET);
+    let (status, answer) = deliver(&http, &s.base, &body, &sig).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"].as_str().is_some_and(|e| e
+            .starts_with("webhook rejected: timestamp outside the tolerance zone (")
+            && e.ends_with(" s in the future, tolerance 300 s)")),
+        "{answer}"
+    );
+    assert_eq!(audit_total(&admin, rejected).await, 3);
+    // A gateway clock a little fast is fine: verified, and unmatched (no such payment).
+    let (body, sig) = signed_at(now + 240, "dev_slightly_ahead", "pay_unknown", 100, DUMMY_SECRET);
+    let (status, answer) = deliver(&http, &s.base, &body, &sig).await;
+    assert_eq!((status, &answer["outcome"]), (200, &json!("unmatched")), "{answer}");
+    assert_eq!(audit_total(&admin, rejected).await, 3);
+}
+both_backends!(signed_deliveries_that_are_no_event_or_dated_ahead_are_refused_and_audited);
+
 async fn a_thousand_concurrent_deliveries_settle_once(backend: Backend) {
     let s = server(backend).await;
     let admin = s.admin().await;
@@ -339,3 +413,168 @@ async fn a_subscriber_on_one_replica_hears_a_webhook_handled_by_another() {
     assert_eq!(code, 0, "{seen:?}");
     assert!(seen.last().is_some_and(|l| l.contains("SUCCEEDED")), "{seen:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// One open checkout per receipt, duplicates refunded, a dead gateway reported by readiness
+
+/// Rows of `table` matching `filter` (SQL), straight from the server's database.
+async fn count_rows(s: &Server, table: &str, filter: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let conn = s.db.connect().await;
+    let row = conn
+        .query_one(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {table} WHERE {filter}"),
+        ))
+        .await
+        .expect("count")
+        .expect("a row");
+    row.try_get::<i64>("", "n").expect("n")
+}
+
+async fn ten_concurrent_starts_open_one_checkout(backend: Backend) {
+    let s = server(backend).await;
+    let admin = s.admin().await;
+    assert!(admin.gql(INGEST, json!({})).await["errors"].is_null());
+    let alice = s.user_with_role(&admin, "alice", "USER").await;
+    let (rid, total) = receipt_of(&alice).await;
+    // Half by the owner, half by an admin (each account may run a few operations at once).
+    let starts: Vec<_> = (0..10)
+        .map(|i| {
+            let client = if i % 2 == 0 { alice.clone() } else { admin.clone() };
+            let rid = rid.clone();
+            tokio::spawn(async move { client.gql(START, json!({"r": rid, "p": "dummy"})).await })
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    let mut checkouts = std::collections::BTreeSet::new();
+    for start in starts {
+        let r = start.await.expect("join");
+        let pay = &r["data"]["startPayment"];
+        assert_eq!(pay["status"], json!("PENDING"), "{r}");
+        assert_eq!(pay["amount"]["minor"].as_i64(), Some(total), "{r}");
+        ids.insert(pay["id"].as_str().expect("id").to_owned());
+        checkouts.insert(pay["checkoutUrl"].as_str().expect("checkout").to_owned());
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(checkouts.len(), 1, "{checkouts:?}");
+    assert_eq!(count_rows(&s, "payments", "username = 'alice'").await, 1);
+    assert_eq!(audit_total(&admin, "payment.started").await, 1);
+}
+both_backends!(ten_concurrent_starts_open_one_checkout);
+
+async fn a_second_payment_for_a_paid_receipt_is_refunded_through_the_gateway(backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let s = server(backend).await;
+    let admin = s.admin().await;
+    assert!(admin.gql(INGEST, json!({})).await["errors"].is_null());
+    let dave = s.user_with_role(&admin, "dave", "USER").await;
+    let (rid, total) = receipt_of(&dave).await;
+    let r = dave.gql(START, json!({"r": rid, "p": "dummy"})).await;
+    let paid = r["data"]["startPayment"]["id"].as_str().expect("id").to_owned();
+    // A second open checkout of the same receipt, as a server before this fix could make.
+    let early = format!("pay_{}", hex::encode(rand::random::<[u8; 12]>()));
+    let conn = s.db.connect().await;
+    let now = chrono::Utc::now().timestamp_millis();
+    conn.execute(sea_orm::Statement::from_string(
+        conn.get_database_backend(),
+        format!(
+            "INSERT INTO payments (public_id, receipt_id, username, provider, status, amount_minor, currency, \
+             refunded_minor, disputed, external_id, idempotency_key, created_by, created_at, updated_at, \
+             expires_at, check_attempts) \
+             SELECT '{early}', receipt_id, username, provider, 'pending', amount_minor, currency, 0, disputed, \
+             'dummy_{early}', '{early}', created_by, {now}, {now}, expires_at, 0 FROM payments WHERE public_id = '{paid}'"
+        ),
+    ))
+    .await
+    .expect("insert the second payment");
+
+    let http = reqwest::Client::new();
+    let (body, sig) = signed("evt_paid", &paid, total, DUMMY_SECRET);
+    assert_eq!(deliver(&http, &s.base, &body, &sig).await.0, 200);
+    // The gateway took the money on the other checkout as well.
+    let (body, sig) = signed("evt_early", &early, total, DUMMY_SECRET);
+    let (status, answer) = deliver(&http, &s.base, &body, &sig).await;
+    assert_eq!((status, &answer["outcome"]), (200, &json!("applied")), "{answer}");
+
+    let fin = s.user_with_role(&admin, "fin", "FINANCE").await;
+    let q = "query($p: ID!) { payment(id: $p) { status refunded { minor } refunds { status amount { minor } reason createdBy } } }";
+    let r = fin.gql(q, json!({"p": early})).await;
+    let dup = &r["data"]["payment"];
+    assert_eq!(dup["status"], json!("REFUNDED"), "{r}");
+    assert_eq!(dup["refunded"]["minor"].as_i64(), Some(total), "{r}");
+    assert_eq!(dup["refunds"].as_array().map(Vec::len), Some(1), "{r}");
+    assert_eq!(dup["refunds"][0]["status"], json!("succeeded"), "{r}");
+    assert!(
+        dup["refunds"][0]["reason"]
+            .as_str()
+            .is_some_and(|why| why.contains("duplicate")),
+        "{r}"
+    );
+    let r = fin.gql(q, json!({"p": paid})).await;
+    assert_eq!(r["data"]["payment"]["status"], json!("SUCCEEDED"), "{r}");
+    let r = dave
+        .gql("query($r: ID!) { receipt(id: $r) { status } }", json!({"r": rid}))
+        .await;
+    assert_eq!(r["data"]["receipt"]["status"], json!("PAID"), "{r}");
+    assert_eq!(audit_total(&admin, "payment.succeeded").await, 1);
+    assert_eq!(audit_total(&admin, "payment.duplicate").await, 1);
+    assert_eq!(audit_total(&admin, "payment.refund").await, 1);
+}
+both_backends!(a_second_payment_for_a_paid_receipt_is_refunded_through_the_gateway);
+
+/// `GET /readyz`: (HTTP status, JSON body).
+async fn readiness(base: &str) -> (u16, Value) {
+    let r = reqwest::get(format!("{base}/readyz")).await.expect("readyz");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("json"))
+}
+
+async fn readiness_reports_a_gateway_whose_plugin_hangs_until_it_recovers(backend: Backend) {
+    build_plugin(DUMMY_PACKAGE);
+    // Status checks take 6 s, calls may take 1 s: each check strands its thread for 5 s more.
+    let config = format!(
+        "\n[payments]\njanitor_interval_secs = 0\n\n[[payments.gateways]]\nplugin = \"dummy\"\n\
+         settings = {{ status_delay_ms = 6000 }}\ntimeout_secs = 1\nsecrets = {{ webhook_secret = \"{DUMMY_SECRET}\" }}\n"
+    );
+    let s = server_with_usage_and(backend, 200, 0, &config).await;
+    let admin = s.admin().await;
+    assert!(admin.gql(INGEST, json!({})).await["errors"].is_null());
+    let bob = s.user_with_role(&admin, "bob", "USER").await;
+    let (rid, _) = receipt_of(&bob).await;
+    let r = bob.gql(START, json!({"r": rid, "p": "dummy"})).await;
+    let id = r["data"]["startPayment"]["id"].as_str().expect("id").to_owned();
+    let (status, body) = readiness(&s.base).await;
+    assert_eq!((status, &body["gateways"]["dummy"]), (200, &json!("ok")), "{body}");
+
+    let reconcile = "mutation($p: ID!) { reconcilePayment(id: $p) { status } }";
+    for _ in 0..2 {
+        let r = admin.gql(reconcile, json!({"p": id})).await;
+        assert!(error_code(&r).is_some(), "the check times out: {r}");
+    }
+    // Two calls are stuck in the plugin, the most the host allows: the gateway is down.
+    let (status, body) = readiness(&s.base).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["gateways"]["dummy"], json!("down"), "{body}");
+    assert!(body["reason"].as_str().is_some_and(|r| r.contains("dummy")), "{body}");
+    let started = std::time::Instant::now();
+    let r = admin.gql(reconcile, json!({"p": id})).await;
+    assert!(error_code(&r).is_some(), "{r}");
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "refused at once, not run"
+    );
+
+    // The stuck calls return; the gateway is served again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, body) = readiness(&s.base).await;
+        if status == 200 {
+            assert_ne!(body["gateways"]["dummy"], json!("down"), "{body}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still not ready: {body}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+both_backends!(readiness_reports_a_gateway_whose_plugin_hangs_until_it_recovers);

@@ -1,6 +1,7 @@
 //! A real Slurm cluster (brought up by `tests/slurm/up.sh` and fed by `tests/slurm/jobs.sh` in
 //! `.ci/run`): the same jobs ingested through `usage-sacct` and through `usage-slurmrestd` must
-//! come out identical, hours included.
+//! come out identical, hours and prices included; a requeued job is billed on its last run, and
+//! a job cancelled while held (never eligible) is not billed at all.
 
 use crate::harness::{binary, Backend, Server, TestDb};
 use serde_json::{json, Value};
@@ -12,6 +13,10 @@ struct Cluster {
     rest_user: String,
     utc_offset: String,
     window: (String, String),
+    /// The job `jobs.sh` requeued once (two runs), when its `jobs.env` says.
+    requeued: Option<String>,
+    /// The job `jobs.sh` cancelled while held.
+    held: Option<String>,
 }
 
 fn rfc3339(ms: i64) -> String {
@@ -36,6 +41,12 @@ fn cluster() -> Option<Cluster> {
                 rest_user: std::env::var("HPC_BILLING_TEST_SLURM_USER").unwrap_or_else(|_| "hpcbill".into()),
                 utc_offset: std::env::var("HPC_BILLING_TEST_SLURM_UTC_OFFSET").unwrap_or_else(|_| "+00:00".into()),
                 window: (rfc3339(from), rfc3339(to)),
+                requeued: std::env::var("HPC_BILLING_TEST_SLURM_REQUEUED_JOB_ID")
+                    .ok()
+                    .filter(|id| !id.is_empty()),
+                held: std::env::var("HPC_BILLING_TEST_SLURM_HELD_JOB_ID")
+                    .ok()
+                    .filter(|id| !id.is_empty()),
             })
         }
         _ => {
@@ -71,7 +82,7 @@ async fn jobs_of(s: &Server, cluster: &str) -> JobFacts {
     let admin = s.admin().await;
     let r = admin
         .gql(
-            "query($c: String) { usage(first: 1000, filter: {cluster: $c}) { totalCount edges { node { jobKey user account partition state elapsedSeconds allocCpus allocGpus allocMemMb cpuCoreHours gpuHours memGbHours endAt } } } }",
+            "query($c: String) { usage(first: 1000, filter: {cluster: $c}) { totalCount edges { node { jobKey user account partition state elapsedSeconds allocCpus allocGpus allocMemMb cpuCoreHours gpuHours memGbHours endAt cost { amount currency } } } } }",
             json!({"c": cluster}),
         )
         .await;
@@ -175,4 +186,21 @@ allow_programs = ["sacct"]
         rest.values().any(|j| j["state"] == json!("CANCELLED")),
         "a cancelled job"
     );
+    // slurmrestd lists both runs of the requeued job; it is stored (and priced) on the last
+    if let Some(id) = &c.requeued {
+        let job = rest
+            .get(id)
+            .unwrap_or_else(|| panic!("requeued job {id}: {:?}", rest.keys()));
+        assert_eq!(job["state"], json!("COMPLETED"), "job {id} on its last run: {job}");
+        assert!(
+            job["elapsedSeconds"].as_i64() >= Some(4),
+            "job {id} on its last run: {job}"
+        );
+    }
+    if let Some(id) = &c.held {
+        assert!(
+            !rest.contains_key(id) && !sacct.contains_key(id),
+            "job {id}, cancelled while held, is in no window"
+        );
+    }
 }

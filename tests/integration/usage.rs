@@ -34,7 +34,7 @@ pub(crate) fn build_plugin(package: &str) {
 }
 
 /// Writes a dump and a configuration with one source reading it; returns the config path.
-fn setup(dir: &Path, jobs: usize, odd_every: usize) -> PathBuf {
+pub(crate) fn setup(dir: &Path, jobs: usize, odd_every: usize) -> PathBuf {
     let data = dir.join("usage");
     std::fs::create_dir_all(&data).expect("dir");
     let dump = data.join("dump.psv");
@@ -69,14 +69,27 @@ pub(crate) async fn server_with_usage(backend: Backend, jobs: usize, odd_every: 
 
 /// A server with generated usage and `extra` appended to its configuration file.
 pub(crate) async fn server_with_usage_and(backend: Backend, jobs: usize, odd_every: usize, extra: &str) -> Server {
-    build_csv_plugin();
     let db = crate::harness::TestDb::new(backend).await;
+    server_with_usage_on(db, jobs, odd_every, extra, &[]).await
+}
+
+/// The same on a given database, with extra environment settings.
+pub(crate) async fn server_with_usage_on(
+    db: crate::harness::TestDb,
+    jobs: usize,
+    odd_every: usize,
+    extra: &str,
+    env: &[(&str, &str)],
+) -> Server {
+    build_csv_plugin();
     let config = setup(&db.dir, jobs, odd_every);
     let mut text = std::fs::read_to_string(&config).expect("read config");
     text.push_str(extra);
     std::fs::write(&config, text).expect("write config");
     let config = config.display().to_string();
-    Server::start_on(db, &[("HPC_BILLING_CONFIG", config.as_str())]).await
+    let mut settings = vec![("HPC_BILLING_CONFIG", config.as_str())];
+    settings.extend_from_slice(env);
+    Server::start_on(db, &settings).await
 }
 
 pub(crate) const INGEST: &str = "mutation { ingestUsage(source: \"lab\", from: \"2020-01-01T00:00:00Z\", to: \"2030-01-01T00:00:00Z\") { fetched inserted updated unchanged rejected warnings sourceUsed } }";

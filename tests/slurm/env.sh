@@ -11,6 +11,8 @@
 #   HPC_BILLING_TEST_SLURM_FROM_MS      jobs.sh: Unix ms just before its first submission
 #   HPC_BILLING_TEST_SLURM_TO_MS        jobs.sh: Unix ms just after its last job ended
 #   HPC_BILLING_TEST_SLURM_JOB_IDS      jobs.sh: the sbatch ids it submitted (comma-separated)
+#   HPC_BILLING_TEST_SLURM_REQUEUED_JOB_ID  jobs.sh: the job that ran twice (requeued once)
+#   HPC_BILLING_TEST_SLURM_HELD_JOB_ID  jobs.sh: the job cancelled while held (never eligible)
 #
 # Prints nothing and exits 1 when the cluster is not up. The token lives
 # HPCB_SLURM_TOKEN_LIFESPAN seconds (default 7200).
@@ -40,4 +42,6 @@ if [[ -s $RUN/jobs.env ]]; then
   emit HPC_BILLING_TEST_SLURM_FROM_MS "$HPCB_SLURM_JOBS_FROM_MS"
   emit HPC_BILLING_TEST_SLURM_TO_MS "$HPCB_SLURM_JOBS_TO_MS"
   emit HPC_BILLING_TEST_SLURM_JOB_IDS "$HPCB_SLURM_JOB_IDS"
+  emit HPC_BILLING_TEST_SLURM_REQUEUED_JOB_ID "${HPCB_SLURM_REQUEUED_JOB_ID:-}"
+  emit HPC_BILLING_TEST_SLURM_HELD_JOB_ID "${HPCB_SLURM_HELD_JOB_ID:-}"
 fi

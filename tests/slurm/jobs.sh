@@ -12,8 +12,13 @@
 #   gpujob        alice  -p gpu --gres=gpu:fake:1 --mem=1G       gres/gpu=1 and gres/gpu:fake=1
 #   memhog        dave   -n2 --mem-per-cpu=100M, holds ~40 MiB   AveRSS well above the rest
 #   later         alice  --begin=now+2hours                      stays PENDING (no end)
+#   requeued      alice  requeued once running, then sleep 4     two runs: REQUEUED, then COMPLETED
+#   held          bob    --hold, cancelled by bob while held      CANCELLED, never eligible: in no window
 #   (WITH_TIMEOUT=1) timeout  bob  -t 1 sleep 300                TIMEOUT after ~70 s
 # plus one submission that Slurm must refuse (bob has no association with physics).
+# The requeued job's first run waits (SLURM_RESTART_COUNT unset) until it is requeued a second
+# after it started, and ends as REQUEUED; Slurm would hold the next run for two minutes
+# (BeginTime), so its begin time is set to now at once.
 # No heterogeneous job: on one node its components wait for each other's resources forever
 # (observed: both stay PENDING (Resources)). The parser fixtures keep such a pending pair.
 set -euo pipefail
@@ -52,6 +57,13 @@ ids+=("$(submit alice -A physics -J cpuburn -n 2 --mem=500M \
 ids+=("$(submit bob -A chemistry -J fails -n 1 --mem=64M --wrap 'sleep 1; exit 3')")
 cancel_id=$(submit bob -A chemistry -J tocancel -n 1 --mem=64M --wrap 'sleep 120')
 ids+=("$cancel_id")
+# shellcheck disable=SC2016 # $SLURM_RESTART_COUNT is for the job's shell
+requeue_id=$(submit alice -A physics -J requeued -n 1 --mem=64M \
+  --wrap 'if [ "${SLURM_RESTART_COUNT:-0}" = 0 ]; then sleep 300; else sleep 4; fi')
+ids+=("$requeue_id")
+held_id=$(submit bob -A chemistry -J held --hold -n 1 --mem=32M --wrap 'sleep 1')
+ids+=("$held_id")
+runuser -u bob -- scancel "$held_id"
 ids+=("$(submit carol -A chemistry -J arr --array=1-3 -n 1 --mem=50M --wrap 'sleep 2')")
 ids+=("$(submit carol -A physics -J multistep -n 2 --mem=200M \
   --wrap 'srun -n 2 sleep 2; srun -n 1 hostname; srun -n 1 false; echo done')")
@@ -69,12 +81,20 @@ if submit bob -A physics -J wrongacct --wrap 'sleep 1' 2>"$WORK/rejected.err"; t
   echo "jobs.sh: Slurm accepted a job for an account bob has no association with" >&2
   exit 1
 fi
-say "submitted ${ids[*]} (and $pending_id, left pending); refused as expected: $(<"$WORK/rejected.err")"
+say "submitted ${ids[*]} (and $pending_id, left pending; $held_id cancelled while held); refused as expected: $(<"$WORK/rejected.err")"
 
 # bob cancels his long job once it runs
 wait_until 120 "job $cancel_id to run" bash -c "[[ \$(squeue -h -j $cancel_id -o %T) == RUNNING ]]"
 sleep 1
 runuser -u bob -- scancel "$cancel_id"
+
+# the operator requeues alice's job once it runs, and lets the next run start at once
+wait_until 120 "job $requeue_id to run" bash -c "[[ \$(squeue -h -j $requeue_id -o %T) == RUNNING ]]"
+sleep 1
+scontrol requeue "$requeue_id"
+wait_until 30 "job $requeue_id to be pending again" bash -c "[[ \$(squeue -h -j $requeue_id -o %T) == PENDING ]]"
+scontrol update JobId="$requeue_id" StartTime=now
+say "requeued $requeue_id"
 
 csv=$(
   IFS=,
@@ -91,5 +111,7 @@ HPCB_SLURM_JOBS_FROM_MS=$FROM_MS
 HPCB_SLURM_JOBS_TO_MS=$TO_MS
 HPCB_SLURM_JOB_IDS=$csv
 HPCB_SLURM_PENDING_JOB_ID=$pending_id
+HPCB_SLURM_REQUEUED_JOB_ID=$requeue_id
+HPCB_SLURM_HELD_JOB_ID=$held_id
 EOF
 say "all ended; window [$FROM_MS, $TO_MS) ms written to $RUN/jobs.env"

@@ -6,6 +6,7 @@ mod principal;
 mod service;
 mod settings;
 mod throttle;
+mod throttle_store;
 mod token;
 
 pub use external::ExternalAuthenticator;
@@ -14,4 +15,5 @@ pub use principal::{AuthVia, Principal, Role};
 pub(crate) use service::{revoke_all, revoke_except};
 pub use service::{AuthService, LoginOutcome};
 pub use settings::{Argon2Settings, AuthSettings, ThrottleSettings};
+pub use throttle_store::Throttle;
 pub use token::{Claims, TokenIssuer};

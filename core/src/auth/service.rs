@@ -4,7 +4,7 @@ use super::external::ExternalAuthenticator;
 use super::password::PasswordHasher;
 use super::principal::{AuthVia, Principal, Role};
 use super::settings::AuthSettings;
-use super::throttle::{after_failure, lock_state, retry_after_secs, LockState};
+use super::throttle_store::Throttle;
 use super::token::TokenIssuer;
 use crate::audit::{AuditService, NewAuditEntry};
 use crate::clock::Clock;
@@ -13,7 +13,7 @@ use crate::db::{Db, WriteTx};
 use crate::error::{CoreError, CoreResult};
 use crate::metrics::Metrics;
 use crate::users::User;
-use hpcb_entities::tables::{login_throttle, sessions, users};
+use hpcb_entities::tables::{sessions, users};
 use hpcb_entities::UserId;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
 use serde_json::json;
@@ -46,6 +46,7 @@ pub struct AuthService {
     clock: Arc<dyn Clock>,
     metrics: Metrics,
     external: Option<Arc<dyn ExternalAuthenticator>>,
+    throttle: Throttle,
 }
 
 /// The verdict on a set of credentials, before throttling is applied.
@@ -81,6 +82,7 @@ impl AuthService {
         clock: Arc<dyn Clock>,
         metrics: Metrics,
         external: Option<Arc<dyn ExternalAuthenticator>>,
+        throttle: Throttle,
     ) -> AuthService {
         AuthService {
             db,
@@ -91,10 +93,12 @@ impl AuthService {
             clock,
             metrics,
             external,
+            throttle,
         }
     }
 
-    /// Logs in with a user name and password, subject to throttling per (user name, address).
+    /// Logs in with a user name and password, subject to the login throttle (per name and
+    /// address, per address, per account: see [`super::ThrottleSettings`]).
     pub async fn login(&self, username: &str, password: &str, meta: &RequestMeta) -> CoreResult<LoginOutcome> {
         let username = username.trim();
         if username.is_empty() || username.len() > 128 {
@@ -104,39 +108,26 @@ impl AuthService {
             return Err(CoreError::validation("password", "must be 1 to 1024 characters"));
         }
         let key = username.to_lowercase();
-        let ip = meta.ip_or_unknown().to_owned();
-        let now = self.clock.now_ms();
 
-        // Cheap check first: a locked pair is refused before any password hashing.
-        let row = login_throttle::Entity::find_by_id((key.clone(), ip.clone()))
-            .one(self.db.conn())
-            .await?;
-        if let LockState::Locked { remaining_ms } = lock_state(row.as_ref(), now) {
-            return self.refuse_locked(username, meta, remaining_ms).await;
-        }
+        // Cheap check first: a locked attempt is refused before any password hashing.
+        self.throttle.check(&key, meta).await?;
 
         let verdict = self.check_credentials(username, password).await?;
 
         let mut tx = self.db.begin_write().await?;
         tx.serialize().await?;
-        let now = self.clock.now_ms();
-        let row = login_throttle::Entity::find_by_id((key.clone(), ip.clone()))
-            .one(&*tx)
-            .await?;
-        let state = lock_state(row.as_ref(), now);
-        if let LockState::Locked { remaining_ms } = state {
+        let Ok(counters) = self.throttle.recheck(&mut tx, &key, meta).await? else {
+            // Locked while the password was being checked: refused (and audited) as a locked
+            // attempt is.
             drop(tx);
-            return self.refuse_locked(username, meta, remaining_ms).await;
-        }
-        if state == LockState::Expired {
-            self.audit_auth(&mut tx, meta, username, "auth.lockout.end", "ok", json!({"ip": ip}))
-                .await?;
-        }
+            self.throttle.check(&key, meta).await?;
+            return Err(CoreError::RateLimited { retry_after_secs: 1 });
+        };
         match verdict {
-            Verdict::Good(user) => self.finish_login(tx, &key, &ip, user, meta).await,
+            Verdict::Good(user) => self.finish_login(tx, &key, user, meta).await,
             Verdict::GoodExternal => {
                 let user = self.create_external_user(&tx, username).await?;
-                self.finish_login(tx, &key, &ip, user, meta).await
+                self.finish_login(tx, &key, user, meta).await
             }
             Verdict::Disabled | Verdict::Bad(_) => {
                 let reason = match &verdict {
@@ -144,68 +135,14 @@ impl AuthService {
                     Verdict::Bad(r) => r,
                     _ => unreachable!("matched above"),
                 };
-                let (failures, window_start, locked_until) = after_failure(row.as_ref(), now, &self.settings.throttle);
-                let am = login_throttle::ActiveModel {
-                    username: Set(key.clone()),
-                    ip: Set(ip.clone()),
-                    failures: Set(failures),
-                    window_start: Set(window_start),
-                    locked_until: Set(locked_until),
-                };
-                if row.is_some() {
-                    am.update(&*tx).await?;
-                } else {
-                    am.insert(&*tx).await?;
-                }
-                self.audit_auth(
-                    &mut tx,
-                    meta,
-                    username,
-                    "auth.login.failure",
-                    "denied",
-                    json!({"reason": reason, "failures": failures}),
-                )
-                .await?;
-                if let Some(until) = locked_until {
-                    self.audit_auth(
-                        &mut tx,
-                        meta,
-                        username,
-                        "auth.lockout.start",
-                        "denied",
-                        json!({"until": until, "failures": failures}),
-                    )
-                    .await?;
-                }
+                self.throttle.failure(&mut tx, counters, &key, meta, reason).await?;
                 tx.commit().await?;
-                self.metrics.login_failure.inc();
-                if locked_until.is_some() {
-                    self.metrics.lockout_start.inc();
-                }
                 match verdict {
                     Verdict::Disabled => Err(CoreError::Forbidden("this account is disabled".into())),
                     _ => Err(CoreError::Unauthenticated("invalid username or password".into())),
                 }
             }
         }
-    }
-
-    async fn refuse_locked<T>(&self, username: &str, meta: &RequestMeta, remaining_ms: i64) -> CoreResult<T> {
-        let retry = retry_after_secs(remaining_ms);
-        let mut tx = self.db.begin_write().await?;
-        self.audit_auth(
-            &mut tx,
-            meta,
-            username,
-            "auth.lockout.active",
-            "denied",
-            json!({"retry_after_secs": retry}),
-        )
-        .await?;
-        tx.commit().await?;
-        Err(CoreError::RateLimited {
-            retry_after_secs: retry,
-        })
     }
 
     async fn check_credentials(&self, username: &str, password: &str) -> CoreResult<Verdict> {
@@ -279,13 +216,10 @@ impl AuthService {
         &self,
         mut tx: WriteTx,
         key: &str,
-        ip: &str,
         user: users::Model,
         meta: &RequestMeta,
     ) -> CoreResult<LoginOutcome> {
-        login_throttle::Entity::delete_by_id((key.to_owned(), ip.to_owned()))
-            .exec(&*tx)
-            .await?;
+        self.throttle.success(&tx, key, meta).await?;
         let now = self.clock.now_ms();
         let session_id = hex::encode(rand::random::<[u8; 32]>());
         let csrf_token = hex::encode(rand::random::<[u8; 32]>());
@@ -327,31 +261,6 @@ impl AuthService {
         })
     }
 
-    async fn audit_auth(
-        &self,
-        tx: &mut WriteTx,
-        meta: &RequestMeta,
-        username: &str,
-        action: &str,
-        status: &str,
-        details: serde_json::Value,
-    ) -> CoreResult<()> {
-        self.audit
-            .append(
-                tx,
-                meta,
-                NewAuditEntry {
-                    actor: Some(username),
-                    action,
-                    target: Some(format!("user:{username}")),
-                    status,
-                    details,
-                },
-            )
-            .await
-            .map(|_| ())
-    }
-
     /// Resolves a presented token into a principal, checking the session on every call.
     pub async fn authenticate(
         &self,
@@ -361,21 +270,7 @@ impl AuthService {
     ) -> CoreResult<Principal> {
         let now = self.clock.now_ms();
         let claims = self.tokens.check(token, now)?;
-        let gone = || CoreError::Unauthenticated("session ended; log in again".into());
-        let session = sessions::Entity::find_by_id(claims.sid.clone())
-            .one(self.db.conn())
-            .await?
-            .ok_or_else(gone)?;
-        if session.revoked_at.is_some() || session.expires_at <= now {
-            return Err(gone());
-        }
-        let user = users::Entity::find_by_id(session.user_id)
-            .one(self.db.conn())
-            .await?
-            .ok_or_else(gone)?;
-        if user.disabled || user.username != claims.sub {
-            return Err(gone());
-        }
+        let (session, user) = self.live_session(&claims.sid, &claims.sub).await?;
         let via = if via_cookie {
             let csrf_ok = csrf_header.is_some_and(|h| constant_time_eq(&sha256_hex(h), &session.csrf_hash));
             AuthVia::Cookie { csrf_ok }
@@ -390,6 +285,41 @@ impl AuthService {
             via,
             token_expires_at: claims.exp * 1000,
         })
+    }
+
+    /// The session and its account as they are now: refused once the session was revoked or
+    /// ran out, or the account was disabled.
+    async fn live_session(&self, session_id: &str, username: &str) -> CoreResult<(sessions::Model, users::Model)> {
+        let now = self.clock.now_ms();
+        let gone = || CoreError::Unauthenticated("session ended; log in again".into());
+        let session = sessions::Entity::find_by_id(session_id.to_owned())
+            .one(self.db.conn())
+            .await?
+            .ok_or_else(gone)?;
+        if session.revoked_at.is_some() || session.expires_at <= now {
+            return Err(gone());
+        }
+        let user = users::Entity::find_by_id(session.user_id)
+            .one(self.db.conn())
+            .await?
+            .ok_or_else(gone)?;
+        if user.disabled || user.username != username {
+            return Err(gone());
+        }
+        Ok((session, user))
+    }
+
+    /// Re-checks a principal of a long-lived connection (a WebSocket) against the session and
+    /// account as they are now: the current role, or an error once the session ended or the
+    /// account was disabled. Also returns when the session runs out (Unix ms). The connection
+    /// authenticated with a token once; the session, not that token, decides from then on.
+    pub async fn revalidate(&self, p: &Principal) -> CoreResult<(Principal, i64)> {
+        let (session, user) = self.live_session(&p.session_id, &p.username).await?;
+        let fresh = Principal {
+            role: user.role.parse()?,
+            ..p.clone()
+        };
+        Ok((fresh, session.expires_at))
     }
 
     /// A fresh token for a live session (browsers get one when half the old one's life is
@@ -435,6 +365,9 @@ impl AuthService {
                 },
             )
             .await?;
+        tx.publish_after_commit(crate::events::Event::AccountChanged {
+            username: p.username.clone(),
+        });
         tx.commit().await
     }
 

@@ -13,6 +13,9 @@ pub enum GatewayError {
     Refused(String),
     /// No answer: transport failure, timeout, plugin fault. Detail for the log only.
     Unavailable(String),
+    /// Not asked: the gateway was busy with earlier calls for longer than callers may wait.
+    /// Nothing reached the gateway. Detail for the log only.
+    Busy(String),
 }
 
 impl std::fmt::Display for GatewayError {
@@ -20,6 +23,7 @@ impl std::fmt::Display for GatewayError {
         match self {
             GatewayError::Refused(m) => write!(f, "refused: {m}"),
             GatewayError::Unavailable(m) => write!(f, "unavailable: {m}"),
+            GatewayError::Busy(m) => write!(f, "busy: {m}"),
         }
     }
 }
@@ -139,9 +143,27 @@ pub struct SignedEvent {
     pub body: String,
 }
 
+/// Whether a gateway can be called, as far as this process can tell without calling it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GatewayHealth {
+    /// Calls are served.
+    Ready,
+    /// Calls are served, but something went wrong recently (e.g. a call hung and the gateway's
+    /// plugin is being replaced); the text says what, for operators.
+    Degraded(String),
+    /// Calls fail at once (e.g. too many calls are stuck in the gateway's plugin, or it could
+    /// not be started again); the text says why, for operators.
+    Down(String),
+}
+
 /// One configured gateway.
 #[async_trait::async_trait]
 pub trait Gateway: Send + Sync + 'static {
+    /// How the gateway is doing, for readiness. Must be cheap and never call the gateway; an
+    /// implementation that finds itself down may start recovering in the background.
+    fn health(&self) -> GatewayHealth {
+        GatewayHealth::Ready
+    }
     /// Starts a hosted checkout.
     async fn create_checkout(&self, req: CheckoutRequest) -> Result<CheckoutStart, GatewayError>;
     /// Verifies and reads a webhook.

@@ -19,6 +19,8 @@ pub struct JanitorReport {
     pub changed: usize,
     /// Checks the gateway did not answer.
     pub errors: usize,
+    /// Refunds of duplicate payments asked of the gateway again (it had not answered).
+    pub refunds_retried: usize,
 }
 
 impl PaymentService {
@@ -31,13 +33,18 @@ impl PaymentService {
     }
 
     /// Checks a pending payment on behalf of the customer returning from the gateway. The id is
-    /// the unguessable public id; a payment that is not pending is left alone.
+    /// the unguessable public id; a payment that is not pending is left alone. Anyone with the
+    /// link can load the page, so checks are rationed (`return_checks.rs`): per payment one at a
+    /// time and none for a few seconds after one, a few at once overall; a load that gets no
+    /// check shows the stored state.
     pub async fn reconcile_on_return(&self, public: &str, meta: &RequestMeta) -> CoreResult<Payment> {
         let p = self.find(self.db.conn(), public).await?;
         if p.status == PaymentStatus::Pending.as_str() && p.external_id.is_some() {
-            if let Err(e) = self.check(&p, meta).await {
-                // The page still shows the stored state; the janitor tries again later.
-                tracing::warn!(payment = %p.public_id, error = %e, "status check on return failed");
+            if let Some(_check) = self.return_checks.begin(p.id) {
+                if let Err(e) = self.check(&p, meta).await {
+                    // The page still shows the stored state; the janitor tries again later.
+                    tracing::warn!(payment = %p.public_id, error = %e, "status check on return failed");
+                }
             }
         }
         self.find(self.db.conn(), public).await
@@ -73,7 +80,8 @@ impl PaymentService {
     }
 
     /// One janitor pass: checks pending payments whose next check is due, oldest first, and
-    /// schedules the next check by the backoff schedule (none after the last step).
+    /// schedules the next check by the backoff schedule (none after the last step); then asks
+    /// again for refunds of duplicate payments the gateway did not answer.
     pub async fn janitor_pass(&self, limit: u64) -> CoreResult<JanitorReport> {
         let now = self.clock.now_ms();
         let due = payments::Entity::find()
@@ -106,6 +114,7 @@ impl PaymentService {
             }
             self.reschedule(&p, now).await?;
         }
+        report.refunds_retried = self.retry_duplicate_refunds(limit, &meta).await?;
         Ok(report)
     }
 

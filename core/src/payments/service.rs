@@ -1,9 +1,11 @@
-//! Starting payments and refunds: the parts that call a gateway. Each follows the same shape:
+//! The payment service and refunds. Everything that calls a gateway follows the same shape:
 //! record the intent and commit, call the gateway with no transaction open, record the answer
-//! in a second transaction. A crash between the two leaves a pending row the janitor resolves.
+//! in a second transaction. A crash between the two leaves a pending row the janitor (or the
+//! next start, see `start.rs`) resolves.
 
-use super::gateway::{CheckoutRequest, Gateway, GatewayError, RefundRequest};
+use super::gateway::{Gateway, GatewayError, GatewayHealth, RefundRequest};
 use super::model::{Payment, PaymentStatus, Refund};
+use super::return_checks::ReturnChecks;
 use crate::audit::{AuditService, NewAuditEntry};
 use crate::auth::Role;
 use crate::clock::Clock;
@@ -12,9 +14,8 @@ use crate::db::{Db, WriteTx};
 use crate::error::{CoreError, CoreResult};
 use crate::events::Event;
 use crate::metrics::Metrics;
-use crate::receipts::ReceiptStatus;
-use hpcb_entities::tables::{payments, receipts, refunds};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use hpcb_entities::tables::{payments, refunds};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -53,10 +54,11 @@ pub struct PaymentService {
     pub(super) metrics: Metrics,
     pub(super) gateways: Arc<Gateways>,
     pub(super) settings: Arc<PaymentSettings>,
+    pub(super) return_checks: Arc<ReturnChecks>,
 }
 
 /// A new random public id with a type prefix: 96 random bits, unguessable.
-fn public_id(prefix: &str) -> String {
+pub(super) fn public_id(prefix: &str) -> String {
     let bytes: [u8; 12] = rand::random();
     format!("{prefix}_{}", hex::encode(bytes))
 }
@@ -69,6 +71,12 @@ pub(super) fn gateway_error(provider: &str, e: &GatewayError) -> CoreError {
             tracing::warn!(provider, error = %detail, "payment gateway unavailable");
             CoreError::Gateway(format!(
                 "{provider} did not answer; nothing was charged, try again later"
+            ))
+        }
+        GatewayError::Busy(detail) => {
+            tracing::warn!(provider, error = %detail, "payment gateway busy");
+            CoreError::Gateway(format!(
+                "{provider} is busy; nothing was charged, try again in a moment"
             ))
         }
     }
@@ -87,6 +95,7 @@ impl PaymentService {
         PaymentService {
             db,
             audit,
+            return_checks: Arc::new(ReturnChecks::new(clock.clone())),
             clock,
             metrics,
             gateways: Arc::new(gateways),
@@ -97,6 +106,14 @@ impl PaymentService {
     /// The configured gateways' ids.
     pub fn providers(&self) -> Vec<String> {
         self.gateways.keys().cloned().collect()
+    }
+
+    /// Each configured gateway's health, by id, for readiness; calls no gateway.
+    pub fn gateway_health(&self) -> Vec<(String, GatewayHealth)> {
+        self.gateways
+            .iter()
+            .map(|(provider, gateway)| (provider.clone(), gateway.health()))
+            .collect()
     }
 
     /// The payment settings.
@@ -142,167 +159,6 @@ impl PaymentService {
             .check_schedule_secs
             .get(attempts)
             .map(|secs| now + secs.max(&1) * 1000)
-    }
-
-    /// Starts paying a pending receipt through `provider` (its owner or an admin). An open
-    /// checkout of the same receipt and gateway is returned instead of starting a second one.
-    pub async fn start(
-        &self,
-        actor: Actor<'_>,
-        meta: &RequestMeta,
-        receipt_id: i64,
-        provider: &str,
-    ) -> CoreResult<Payment> {
-        let gateway = self.gateway(provider)?.clone();
-        let now = self.clock.now_ms();
-        let receipt = receipts::Entity::find_by_id(receipt_id).one(self.db.conn()).await?;
-        let receipt = match (receipt, actor) {
-            (Some(r), Actor::User(p)) if p.username == r.username || p.role == Role::Admin => {
-                p.require_csrf()?;
-                r
-            }
-            (Some(r), Actor::System(_)) => r,
-            (Some(r), Actor::User(p)) if p.may_see_user(&r.username) => {
-                return Err(CoreError::Forbidden(
-                    "only the receipt's owner or an admin can pay it".into(),
-                ))
-            }
-            _ => return Err(CoreError::NotFound(format!("receipt {receipt_id}"))),
-        };
-        if receipt.status != ReceiptStatus::Pending.as_str() {
-            return Err(CoreError::Conflict(format!(
-                "receipt {} is {}; only pending receipts can be paid",
-                receipt.number, receipt.status
-            )));
-        }
-        if receipt.total_minor <= 0 {
-            return Err(CoreError::validation(
-                "receiptId",
-                format!("receipt {} has nothing to pay", receipt.number),
-            ));
-        }
-        if let Some(open) = self.open_checkout(receipt_id, provider, now).await? {
-            return Ok(open);
-        }
-
-        let mut tx = self.db.begin_write().await?;
-        tx.serialize().await?;
-        // Re-read under the lock: the receipt may have been paid or voided meanwhile.
-        let fresh = receipts::Entity::find_by_id(receipt_id)
-            .one(&*tx)
-            .await?
-            .ok_or_else(|| CoreError::NotFound(format!("receipt {receipt_id}")))?;
-        if fresh.status != ReceiptStatus::Pending.as_str() {
-            return Err(CoreError::Conflict(format!(
-                "receipt {} is {}; only pending receipts can be paid",
-                fresh.number, fresh.status
-            )));
-        }
-        let id = public_id("pay");
-        let expires_at = now + self.settings.checkout_ttl_secs * 1000;
-        let row = payments::ActiveModel {
-            public_id: Set(id.clone()),
-            receipt_id: Set(receipt_id),
-            username: Set(fresh.username.clone()),
-            provider: Set(provider.to_owned()),
-            status: Set(PaymentStatus::Pending.as_str().into()),
-            amount_minor: Set(fresh.total_minor),
-            currency: Set(fresh.currency.clone()),
-            refunded_minor: Set(0),
-            disputed: Set(false),
-            idempotency_key: Set(id.clone()),
-            created_by: Set(actor.name().to_owned()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            expires_at: Set(Some(expires_at)),
-            next_check_at: Set(self.next_check(now, 0)),
-            check_attempts: Set(0),
-            ..Default::default()
-        }
-        .insert(&*tx)
-        .await?;
-        self.audit_payment(
-            &mut tx,
-            actor.name(),
-            meta,
-            ("payment.started", "ok"),
-            &row,
-            json!({"receipt": fresh.number, "provider": provider, "amount_minor": row.amount_minor, "currency": row.currency}),
-        )
-        .await?;
-        tx.commit().await?;
-
-        // No transaction is open across the gateway call.
-        let base = self.settings.public_url.trim_end_matches('/');
-        let request = CheckoutRequest {
-            payment_id: id.clone(),
-            amount_minor: row.amount_minor,
-            currency: row.currency.clone(),
-            description: format!("Receipt {}", fresh.number),
-            server_url: base.to_owned(),
-            return_url: format!("{base}/payments/return/{id}"),
-            cancel_url: format!("{base}/payments/return/{id}?cancelled=1"),
-            idempotency_key: row.idempotency_key.clone(),
-            customer_email: None,
-            expires_at_ms: Some(expires_at),
-        };
-        let answer = gateway.create_checkout(request).await;
-
-        let mut tx = self.db.begin_write().await?;
-        let current = payments::Entity::find_by_id(row.id)
-            .one(&*tx)
-            .await?
-            .ok_or_else(|| CoreError::Internal(format!("payment {id} vanished")))?;
-        let mut am: payments::ActiveModel = current.clone().into();
-        am.updated_at = Set(self.clock.now_ms());
-        match answer {
-            Ok(start) => {
-                am.external_id = Set(Some(start.external_id.clone()));
-                am.checkout_url = Set(start.checkout_url);
-                am.qr_image_url = Set(start.qr_image_url);
-                am.client_secret = Set(start.client_secret);
-                if let Some(at) = start.expires_at_ms {
-                    am.expires_at = Set(Some(at));
-                }
-                let after = am.update(&*tx).await?;
-                tx.commit().await?;
-                Ok(after)
-            }
-            Err(e) => {
-                let err = gateway_error(provider, &e);
-                am.status = Set(PaymentStatus::Failed.as_str().into());
-                am.error = Set(Some(client_text(&err)));
-                am.settled_at = Set(Some(self.clock.now_ms()));
-                am.next_check_at = Set(None);
-                let after = am.update(&*tx).await?;
-                self.audit_payment(
-                    &mut tx,
-                    actor.name(),
-                    meta,
-                    ("payment.start_failed", "failed"),
-                    &after,
-                    json!({"reason": client_text(&err)}),
-                )
-                .await?;
-                publish_payment(&mut tx, &after);
-                tx.commit().await?;
-                Err(err)
-            }
-        }
-    }
-
-    /// A pending payment of this receipt and gateway whose checkout is still usable.
-    async fn open_checkout(&self, receipt_id: i64, provider: &str, now: i64) -> CoreResult<Option<Payment>> {
-        let open = payments::Entity::find()
-            .filter(payments::Column::ReceiptId.eq(receipt_id))
-            .filter(payments::Column::Provider.eq(provider))
-            .filter(payments::Column::Status.eq(PaymentStatus::Pending.as_str()))
-            .filter(payments::Column::ExternalId.is_not_null())
-            .order_by_desc(payments::Column::Id)
-            .one(self.db.conn())
-            .await?;
-        // A minute of slack so the customer is not sent to a page that closes under them.
-        Ok(open.filter(|p| p.expires_at.is_none_or(|at| at > now + 60_000)))
     }
 
     /// Refunds part or all of a paid payment (admin, finance). The refund is recorded before
@@ -465,7 +321,7 @@ impl PaymentService {
 }
 
 /// The client-facing text of an error built by [`gateway_error`].
-fn client_text(e: &CoreError) -> String {
+pub(super) fn client_text(e: &CoreError) -> String {
     match e {
         CoreError::Gateway(m) => m.clone(),
         other => other.to_string(),

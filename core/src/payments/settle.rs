@@ -4,7 +4,8 @@
 //! Each report is applied in one serialised transaction: the event row (unique per gateway and
 //! event id, so a redelivery finds it and does nothing), the payment's state change, the
 //! receipt's, the audit entry, then the commit, and only then the notices to subscribers.
-//! Nothing ever moves a paid payment back; see [`PaymentStatus`] for the rules.
+//! Nothing ever moves a paid payment back; see [`PaymentStatus`] for the rules. A success for a
+//! receipt that is paid already is a duplicate: recorded, then refunded (`duplicate.rs`).
 
 use super::gateway::{GatewayReport, WebhookDelivery, WebhookVerdict};
 use super::model::{Payment, PaymentStatus, ReportedStatus, SettleOutcome};
@@ -20,7 +21,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
 /// Audit actor of changes gateways cause.
-const GATEWAY_ACTOR: &str = "gateway";
+pub(super) const GATEWAY_ACTOR: &str = "gateway";
 
 /// What a webhook delivery came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,7 +83,10 @@ impl PaymentService {
     }
 
     /// Applies one report under its event id. A unique-key race between two deliveries of the
-    /// same event (on PostgreSQL replicas) also ends as `Duplicate`.
+    /// same event (on PostgreSQL replicas) also ends as `Duplicate`. When the report paid a
+    /// payment whose receipt was paid already, the refund recorded for it is asked of the
+    /// gateway after the commit (a failure there is recorded and logged, not returned: the
+    /// settlement itself stands).
     pub async fn settle(
         &self,
         provider: &str,
@@ -91,19 +95,23 @@ impl PaymentService {
         report: &GatewayReport,
         meta: &RequestMeta,
     ) -> CoreResult<SettleOutcome> {
-        let outcome = match self.settle_once(provider, event_id, event_type, report, meta).await {
-            Err(CoreError::Conflict(m)) if m == DUPLICATE => Ok(SettleOutcome::Duplicate),
-            other => other,
+        let (outcome, refund) = match self.settle_once(provider, event_id, event_type, report, meta).await {
+            Err(CoreError::Conflict(m)) if m == DUPLICATE => (SettleOutcome::Duplicate, None),
+            other => other?,
         };
-        if let Ok(o) = &outcome {
-            self.metrics
-                .payment_events
-                .with_label_values(&[provider, outcome_name(o)])
-                .inc();
+        self.metrics
+            .payment_events
+            .with_label_values(&[provider, outcome_name(&outcome)])
+            .inc();
+        if let Some(refund) = refund {
+            if let Err(e) = self.refund_duplicate(refund, meta).await {
+                tracing::error!(provider, event_id, refund, error = %e, "refunding a duplicate payment failed; the janitor asks again");
+            }
         }
-        outcome
+        Ok(outcome)
     }
 
+    /// The transaction of [`Self::settle`]; also returns the refund owed for a duplicate.
     async fn settle_once(
         &self,
         provider: &str,
@@ -111,7 +119,7 @@ impl PaymentService {
         event_type: &str,
         report: &GatewayReport,
         meta: &RequestMeta,
-    ) -> CoreResult<SettleOutcome> {
+    ) -> CoreResult<(SettleOutcome, Option<i64>)> {
         if event_id.is_empty() || event_id.len() > 255 {
             return Err(CoreError::validation("event_id", "the gateway sent no usable event id"));
         }
@@ -123,10 +131,10 @@ impl PaymentService {
             .one(&*tx)
             .await?;
         if seen.is_some() {
-            return Ok(SettleOutcome::Duplicate);
+            return Ok((SettleOutcome::Duplicate, None));
         }
         let payment = self.match_payment(&tx, provider, report).await?;
-        let outcome = match &payment {
+        let (outcome, refund) = match &payment {
             None => {
                 if report.status == Some(ReportedStatus::Succeeded) {
                     // Money for something we cannot place: an operator must look.
@@ -146,7 +154,7 @@ impl PaymentService {
                         )
                         .await?;
                 }
-                SettleOutcome::Unmatched
+                (SettleOutcome::Unmatched, None)
             }
             Some(p) => self.apply(&mut tx, p, event_id, event_type, report, meta).await?,
         };
@@ -171,7 +179,7 @@ impl PaymentService {
             }
         }
         tx.commit().await?;
-        Ok(outcome)
+        Ok((outcome, refund))
     }
 
     /// Finds the payment a report is about: by our id when the gateway carried it back (and it
@@ -197,8 +205,89 @@ impl PaymentService {
         Ok(None)
     }
 
-    /// The state machine. Returns what happened; the caller records the event.
+    /// The state machine. Returns what happened, and the refund owed when it paid a duplicate;
+    /// the caller records the event.
     async fn apply(
+        &self,
+        tx: &mut WriteTx,
+        p: &Payment,
+        event_id: &str,
+        event_type: &str,
+        r: &GatewayReport,
+        meta: &RequestMeta,
+    ) -> CoreResult<(SettleOutcome, Option<i64>)> {
+        match r.status {
+            None => Ok((SettleOutcome::Ignored, None)),
+            Some(ReportedStatus::Succeeded) => self.apply_success(tx, p, event_id, event_type, r, meta).await,
+            Some(_) => Ok((self.apply_change(tx, p, event_id, event_type, r, meta).await?, None)),
+        }
+    }
+
+    /// A reported success: pays the payment and its receipt, or, when the receipt is paid
+    /// already, records the payment as a duplicate to refund.
+    async fn apply_success(
+        &self,
+        tx: &mut WriteTx,
+        p: &Payment,
+        event_id: &str,
+        event_type: &str,
+        r: &GatewayReport,
+        meta: &RequestMeta,
+    ) -> CoreResult<(SettleOutcome, Option<i64>)> {
+        if let Some(why) = mismatch(p, r) {
+            self.audit_payment(
+                tx,
+                GATEWAY_ACTOR,
+                meta,
+                ("payment.mismatch", "denied"),
+                p,
+                json!({"event": event_id, "type": event_type, "reason": why,
+                    "expected_minor": p.amount_minor, "expected_currency": p.currency,
+                    "reported_minor": r.amount_minor, "reported_currency": r.currency}),
+            )
+            .await?;
+            return Ok((SettleOutcome::Mismatch(why), None));
+        }
+        if status_of(p)?.is_paid() {
+            return Ok((SettleOutcome::NoChange, None));
+        }
+        let receipt = receipts::Entity::find_by_id(p.receipt_id)
+            .one(&**tx)
+            .await?
+            .ok_or_else(|| CoreError::Internal(format!("payment {} names a missing receipt", p.public_id)))?;
+        let now = self.clock.now_ms();
+        let event = json!({"event": event_id, "type": event_type});
+        let mut am: payments::ActiveModel = p.clone().into();
+        am.status = Set(PaymentStatus::Succeeded.as_str().into());
+        am.settled_at = Set(Some(now));
+        am.next_check_at = Set(None);
+        am.updated_at = Set(now);
+        if p.external_id.is_none() {
+            am.external_id = Set(r.external_id.clone());
+        }
+        let after = am.update(&**tx).await?;
+        publish_payment(tx, &after);
+        if receipt.status == ReceiptStatus::Paid.as_str() {
+            let refund = self.record_duplicate(tx, &after, &receipt, &event, meta).await?;
+            return Ok((SettleOutcome::Applied, Some(refund.id)));
+        }
+        let receipt = self.pay_receipt(tx, &after, receipt).await?;
+        self.audit_payment(
+            tx,
+            GATEWAY_ACTOR,
+            meta,
+            ("payment.succeeded", "ok"),
+            &after,
+            json!({"event": event, "before": p.status, "after": after.status,
+                "amount_minor": after.amount_minor, "currency": after.currency, "receipt": receipt}),
+        )
+        .await?;
+        self.metrics.receipts_paid.inc();
+        Ok((SettleOutcome::Applied, None))
+    }
+
+    /// Every report but a success: failures, expiry, refunds, disputes.
+    async fn apply_change(
         &self,
         tx: &mut WriteTx,
         p: &Payment,
@@ -210,54 +299,12 @@ impl PaymentService {
         let Some(reported) = r.status else {
             return Ok(SettleOutcome::Ignored);
         };
-        let current = PaymentStatus::parse(&p.status)
-            .ok_or_else(|| CoreError::Internal(format!("payment {} has unknown status {}", p.public_id, p.status)))?;
+        let current = status_of(p)?;
         let now = self.clock.now_ms();
         let event = json!({"event": event_id, "type": event_type});
         match reported {
-            ReportedStatus::Pending => Ok(SettleOutcome::NoChange),
-            ReportedStatus::Succeeded => {
-                if let Some(why) = mismatch(p, r) {
-                    self.audit_payment(
-                        tx,
-                        GATEWAY_ACTOR,
-                        meta,
-                        ("payment.mismatch", "denied"),
-                        p,
-                        json!({"event": event_id, "type": event_type, "reason": why,
-                            "expected_minor": p.amount_minor, "expected_currency": p.currency,
-                            "reported_minor": r.amount_minor, "reported_currency": r.currency}),
-                    )
-                    .await?;
-                    return Ok(SettleOutcome::Mismatch(why));
-                }
-                if current.is_paid() {
-                    return Ok(SettleOutcome::NoChange);
-                }
-                let mut am: payments::ActiveModel = p.clone().into();
-                am.status = Set(PaymentStatus::Succeeded.as_str().into());
-                am.settled_at = Set(Some(now));
-                am.next_check_at = Set(None);
-                am.updated_at = Set(now);
-                if p.external_id.is_none() {
-                    am.external_id = Set(r.external_id.clone());
-                }
-                let after = am.update(&**tx).await?;
-                let receipt = self.pay_receipt(tx, &after).await?;
-                self.audit_payment(
-                    tx,
-                    GATEWAY_ACTOR,
-                    meta,
-                    ("payment.succeeded", "ok"),
-                    &after,
-                    json!({"event": event, "before": p.status, "after": after.status,
-                        "amount_minor": after.amount_minor, "currency": after.currency, "receipt": receipt}),
-                )
-                .await?;
-                publish_payment(tx, &after);
-                self.metrics.receipts_paid.inc();
-                Ok(SettleOutcome::Applied)
-            }
+            // Successes are `apply_success`'s.
+            ReportedStatus::Pending | ReportedStatus::Succeeded => Ok(SettleOutcome::NoChange),
             ReportedStatus::Failed | ReportedStatus::Expired => {
                 if current != PaymentStatus::Pending {
                     return Ok(SettleOutcome::NoChange);
@@ -328,14 +375,10 @@ impl PaymentService {
         }
     }
 
-    /// Marks the payment's receipt paid when it is still pending; says what it found. A receipt
-    /// voided or paid by other means meanwhile stays as it is, and the audit entry says so, for
-    /// finance to refund.
-    async fn pay_receipt(&self, tx: &mut WriteTx, p: &Payment) -> CoreResult<serde_json::Value> {
-        let r = receipts::Entity::find_by_id(p.receipt_id)
-            .one(&**tx)
-            .await?
-            .ok_or_else(|| CoreError::Internal(format!("payment {} names a missing receipt", p.public_id)))?;
+    /// Marks the payment's receipt `r` paid when it is still pending; says what it found. A
+    /// receipt voided meanwhile stays as it is, and the audit entry says so, for finance (one
+    /// paid already never gets here: that payment is a duplicate, refunded).
+    async fn pay_receipt(&self, tx: &mut WriteTx, p: &Payment, r: receipts::Model) -> CoreResult<serde_json::Value> {
         if r.status != ReceiptStatus::Pending.as_str() {
             return Ok(json!({"number": r.number, "status": r.status, "applied": false}));
         }
@@ -354,6 +397,12 @@ impl PaymentService {
         });
         Ok(json!({"number": after.number, "before": r.status, "after": after.status, "applied": true}))
     }
+}
+
+/// A stored payment's status.
+fn status_of(p: &Payment) -> CoreResult<PaymentStatus> {
+    PaymentStatus::parse(&p.status)
+        .ok_or_else(|| CoreError::Internal(format!("payment {} has unknown status {}", p.public_id, p.status)))
 }
 
 /// Marker text of the unique-key race, turned into `Duplicate` by [`PaymentService::settle`].

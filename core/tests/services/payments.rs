@@ -217,7 +217,7 @@ async fn a_verified_success_pays_the_receipt_exactly_once(backend: Backend) {
         match &*ev {
             Event::PaymentChanged { status, .. } => heard.push(format!("payment:{status}")),
             Event::ReceiptChanged { status, .. } => heard.push(format!("receipt:{status}")),
-            Event::AuditAppended { .. } => {}
+            Event::AuditAppended { .. } | Event::AccountChanged { .. } => {}
         }
         if heard.len() == 2 {
             break;
@@ -496,3 +496,339 @@ async fn concurrent_deliveries_settle_once(backend: Backend) {
     assert!(c.services.audit.verify().await.expect("verify").ok);
 }
 both_backends!(concurrent_deliveries_settle_once);
+
+// ---------------------------------------------------------------------------------------------
+// One open checkout per receipt, duplicates refunded, return-page checks rationed
+
+/// What [`SlowGateway`] answers to the next refunds (then it refunds).
+#[derive(Clone, Copy, Debug)]
+enum RefundScript {
+    /// No answer (a timeout).
+    Unanswered,
+    /// Refused by the gateway.
+    Refused,
+}
+
+/// The scripted gateway behind calls that take a while, with its status checks counted and its
+/// refunds recorded and scriptable.
+struct SlowGateway {
+    inner: Arc<ScriptedGateway>,
+    delay: std::time::Duration,
+    status_checks: std::sync::atomic::AtomicUsize,
+    refunds: Mutex<Vec<RefundRequest>>,
+    refund_script: Mutex<std::collections::VecDeque<RefundScript>>,
+}
+
+#[async_trait::async_trait]
+impl Gateway for SlowGateway {
+    async fn create_checkout(&self, req: CheckoutRequest) -> Result<CheckoutStart, GatewayError> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.create_checkout(req).await
+    }
+
+    async fn verify_webhook(&self, d: WebhookDelivery) -> Result<WebhookVerdict, GatewayError> {
+        self.inner.verify_webhook(d).await
+    }
+
+    async fn fetch_status(&self, external_id: &str) -> Result<GatewayReport, GatewayError> {
+        self.status_checks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
+        self.inner.fetch_status(external_id).await
+    }
+
+    async fn refund(&self, req: RefundRequest) -> Result<RefundOutcome, GatewayError> {
+        self.refunds.lock().expect("lock").push(req.clone());
+        let next = self.refund_script.lock().expect("lock").pop_front();
+        match next {
+            Some(RefundScript::Unanswered) => Err(GatewayError::Unavailable("timed out".into())),
+            Some(RefundScript::Refused) => Err(GatewayError::Refused("charge already disputed".into())),
+            None => self.inner.refund(req).await,
+        }
+    }
+
+    async fn sign_event(&self, a: &str, b: &str, c: i64, d: &str, e: bool) -> Result<SignedEvent, GatewayError> {
+        self.inner.sign_event(a, b, c, d, e).await
+    }
+}
+
+/// [`setup`] with the scripted gateway behind a [`SlowGateway`] as `fake`, and a second gateway
+/// `other`.
+async fn setup_slow(backend: Backend) -> (TestCore, Arc<ScriptedGateway>, Arc<SlowGateway>, i64) {
+    let (mut c, gw, rid) = setup(backend).await;
+    let slow = Arc::new(SlowGateway {
+        inner: gw.clone(),
+        delay: std::time::Duration::from_millis(200),
+        status_checks: Default::default(),
+        refunds: Mutex::default(),
+        refund_script: Mutex::default(),
+    });
+    let mut gateways = Gateways::new();
+    gateways.insert("fake".into(), slow.clone() as Arc<dyn Gateway>);
+    gateways.insert("other".into(), Arc::new(ScriptedGateway::default()) as Arc<dyn Gateway>);
+    c.services = c.services.clone().with_gateways(gateways);
+    (c, gw, slow, rid)
+}
+
+async fn start_as_alice(c: &TestCore, rid: i64, provider: &str) -> Result<hpcb_core::payments::Payment, CoreError> {
+    c.services
+        .payments
+        .start(
+            Actor::User(&user("alice", Role::User)),
+            &RequestMeta::cli(),
+            rid,
+            provider,
+        )
+        .await
+}
+
+async fn payments_of_receipt(c: &TestCore, rid: i64) -> u64 {
+    let filter = hpcb_core::payments::PaymentFilter {
+        receipt_id: Some(rid),
+        ..Default::default()
+    };
+    c.services
+        .payments
+        .list(&user("fin", Role::Finance), filter, 50, None)
+        .await
+        .expect("payments")
+        .total
+}
+
+async fn ten_concurrent_starts_open_one_checkout_and_another_gateway_is_refused(backend: Backend) {
+    let (c, gw, _slow, rid) = setup_slow(backend).await;
+    let starts: Vec<_> = (0..10)
+        .map(|_| {
+            let svc = c.services.clone();
+            tokio::spawn(async move {
+                svc.payments
+                    .start(
+                        Actor::User(&user("alice", Role::User)),
+                        &RequestMeta::cli(),
+                        rid,
+                        "fake",
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for s in starts {
+        let p = s.await.expect("join").expect("every start succeeds");
+        assert_eq!(p.status, "pending");
+        assert_eq!(p.checkout_url, Some(format!("https://gw.test/ext_{}", p.public_id)));
+        ids.insert(p.public_id);
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(gw.started.lock().expect("lock").len(), 1, "one checkout was asked for");
+    assert_eq!(payments_of_receipt(&c, rid).await, 1);
+    assert_eq!(audit_count(&c, "payment.started").await, 1);
+
+    // Another gateway while that checkout is open: refused, naming the open payment.
+    let id = ids.first().expect("one id").clone();
+    let e = start_as_alice(&c, rid, "other").await.expect_err("refused");
+    assert!(
+        matches!(e, CoreError::Conflict(ref m) if m.contains(&id) && m.contains("fake")),
+        "{e:?}"
+    );
+    // Once it has expired, another gateway may start one.
+    c.clock
+        .advance(c.services.payments.settings().checkout_ttl_secs * 1000 + 1);
+    let other = start_as_alice(&c, rid, "other").await.expect("start elsewhere");
+    assert_ne!(other.public_id, id);
+    assert_eq!(payments_of_receipt(&c, rid).await, 2);
+}
+both_backends!(ten_concurrent_starts_open_one_checkout_and_another_gateway_is_refused);
+
+/// Two payments of one receipt, both paid at the gateway: the second to arrive is a duplicate.
+/// Returns (the payment that paid the receipt, the duplicate).
+async fn pay_twice(c: &TestCore, rid: i64) -> (hpcb_core::payments::Payment, hpcb_core::payments::Payment) {
+    let first = start_as_alice(c, rid, "fake").await.expect("start");
+    // The first checkout expires unpaid as far as we know, and the customer starts another.
+    c.clock
+        .advance(c.services.payments.settings().checkout_ttl_secs * 1000 + 1);
+    let second = start_as_alice(c, rid, "fake").await.expect("start again");
+    assert_ne!(first.public_id, second.public_id);
+    let paid = json!({"id": "evt_second", "payment_id": second.public_id, "status": "succeeded",
+        "amount": 29_104, "currency": "THB"});
+    assert_eq!(
+        hook(c, "good", paid).await,
+        WebhookResult::Handled(SettleOutcome::Applied)
+    );
+    assert_eq!(receipt_status(c, rid).await, "paid");
+    // The gateway had taken the money on the first checkout as well; its success arrives late.
+    let late = json!({"id": "evt_first", "payment_id": first.public_id, "status": "succeeded",
+        "amount": 29_104, "currency": "THB"});
+    assert_eq!(
+        hook(c, "good", late).await,
+        WebhookResult::Handled(SettleOutcome::Applied)
+    );
+    (second, first)
+}
+
+async fn a_second_verified_payment_for_a_paid_receipt_is_refunded_automatically(backend: Backend) {
+    let (c, _gw, slow, rid) = setup_slow(backend).await;
+    let (kept, duplicate) = pay_twice(&c, rid).await;
+
+    let dup = c
+        .services
+        .payments
+        .by_public_id(&duplicate.public_id)
+        .await
+        .expect("duplicate");
+    assert_eq!(
+        (dup.status.as_str(), dup.refunded_minor),
+        ("refunded", 29_104),
+        "{dup:?}"
+    );
+    let refunds = c.services.payments.refunds_of(dup.id).await.expect("refunds");
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    assert_eq!(
+        (refunds[0].status.as_str(), refunds[0].amount_minor),
+        ("succeeded", 29_104)
+    );
+    assert!(
+        refunds[0].reason.as_deref().is_some_and(|r| r.contains("duplicate")),
+        "{refunds:?}"
+    );
+    let asked = slow.refunds.lock().expect("lock").clone();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].external_id, format!("ext_{}", dup.public_id));
+    assert_eq!(
+        (asked[0].amount_minor, asked[0].reason.as_deref()),
+        (29_104, Some("duplicate"))
+    );
+
+    // The receipt stays paid, once, by the other payment.
+    assert_eq!(receipt_status(&c, rid).await, "paid");
+    let kept = c.services.payments.by_public_id(&kept.public_id).await.expect("kept");
+    assert_eq!((kept.status.as_str(), kept.refunded_minor), ("succeeded", 0));
+    assert_eq!(audit_count(&c, "payment.succeeded").await, 1);
+    assert_eq!(audit_count(&c, "payment.duplicate").await, 1);
+    assert_eq!(audit_count(&c, "payment.refund").await, 1);
+    assert!(c.services.audit.verify().await.expect("verify").ok);
+}
+both_backends!(a_second_verified_payment_for_a_paid_receipt_is_refunded_automatically);
+
+async fn a_duplicate_refund_left_unanswered_is_asked_again_and_a_refusal_is_flagged(backend: Backend) {
+    let (c, _gw, slow, rid) = setup_slow(backend).await;
+    slow.refund_script
+        .lock()
+        .expect("lock")
+        .extend([RefundScript::Unanswered, RefundScript::Refused]);
+    let (_kept, duplicate) = pay_twice(&c, rid).await;
+    let dup = c
+        .services
+        .payments
+        .by_public_id(&duplicate.public_id)
+        .await
+        .expect("duplicate");
+    assert_eq!((dup.status.as_str(), dup.refunded_minor), ("succeeded", 0));
+    let refunds = c.services.payments.refunds_of(dup.id).await.expect("refunds");
+    assert_eq!(refunds[0].status, "pending", "no answer: still owed");
+    assert_eq!(audit_count(&c, "payment.duplicate").await, 1);
+
+    // Not due yet; then due: asked again under the same idempotency key, and refused.
+    assert_eq!(
+        c.services
+            .payments
+            .janitor_pass(10)
+            .await
+            .expect("pass")
+            .refunds_retried,
+        0
+    );
+    c.clock.advance(300_000);
+    assert_eq!(
+        c.services
+            .payments
+            .janitor_pass(10)
+            .await
+            .expect("pass")
+            .refunds_retried,
+        1
+    );
+    let asked = slow.refunds.lock().expect("lock").clone();
+    assert_eq!(asked.len(), 2);
+    assert_eq!(asked[0].idempotency_key, asked[1].idempotency_key);
+    let refunds = c.services.payments.refunds_of(dup.id).await.expect("refunds");
+    assert_eq!(refunds[0].status, "failed", "refused: flagged for finance");
+    let flagged = c
+        .services
+        .audit
+        .list(
+            &AuditFilter {
+                action: Some("payment.refund".into()),
+                ..Default::default()
+            },
+            10,
+            None,
+        )
+        .await
+        .expect("audit");
+    assert_eq!(flagged.total, 2);
+    assert!(
+        flagged
+            .entries
+            .iter()
+            .any(|e| e.status == "failed" && e.details.contains("refund by hand")),
+        "{:?}",
+        flagged.entries
+    );
+    // Failed refunds are not pending: finance can refund by hand.
+    assert_eq!(
+        c.services
+            .payments
+            .janitor_pass(10)
+            .await
+            .expect("pass")
+            .refunds_retried,
+        0
+    );
+    let (after, _) = c
+        .services
+        .payments
+        .refund(
+            Actor::User(&user("fin", Role::Finance)),
+            &RequestMeta::cli(),
+            &dup.public_id,
+            None,
+            Some("duplicate"),
+        )
+        .await
+        .expect("refund by hand");
+    assert_eq!(after.status, "refunded");
+    assert_eq!(receipt_status(&c, rid).await, "paid");
+}
+both_backends!(a_duplicate_refund_left_unanswered_is_asked_again_and_a_refusal_is_flagged);
+
+async fn return_page_checks_are_rationed_per_payment(backend: Backend) {
+    let (c, _gw, slow, rid) = setup_slow(backend).await;
+    let p = start_as_alice(&c, rid, "fake").await.expect("start");
+    let loads: Vec<_> = (0..20)
+        .map(|_| {
+            let svc = c.services.clone();
+            let id = p.public_id.clone();
+            tokio::spawn(async move { svc.payments.reconcile_on_return(&id, &RequestMeta::default()).await })
+        })
+        .collect();
+    for l in loads {
+        let shown = l.await.expect("join").expect("the page shows the payment");
+        assert_eq!(shown.status, "pending");
+    }
+    let checks = || slow.status_checks.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(checks(), 1, "one check for twenty concurrent loads");
+    c.services
+        .payments
+        .reconcile_on_return(&p.public_id, &RequestMeta::default())
+        .await
+        .expect("again");
+    assert_eq!(checks(), 1, "a check seconds old is reused");
+    c.clock.advance(5_000);
+    c.services
+        .payments
+        .reconcile_on_return(&p.public_id, &RequestMeta::default())
+        .await
+        .expect("later");
+    assert_eq!(checks(), 2);
+}
+both_backends!(return_page_checks_are_rationed_per_payment);

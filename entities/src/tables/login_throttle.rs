@@ -1,4 +1,5 @@
-//! `login_throttle`: failed-login counters per (username, IP).
+//! `login_throttle`: failed-login counters per (username, IP), per address (`username = "*"`)
+//! and per account (`ip = "*"`).
 
 use sea_orm::entity::prelude::*;
 
@@ -18,6 +19,8 @@ pub struct Model {
     pub window_start: i64,
     /// While in the future, every attempt is refused; Unix ms.
     pub locked_until: Option<i64>,
+    /// Attempts refused during the current lock (audited once, with this count at its end).
+    pub refused: i32,
 }
 
 /// No relations.

@@ -47,6 +47,16 @@ pub enum InstantiateError {
         message: String,
     },
 
+    /// No slot of the host's concurrency limit became free within the queue timeout; `create`
+    /// did not run.
+    #[error("plugin {id} could not be created: no free slot within {waited:?} (host busy)")]
+    Busy {
+        /// The plugin id.
+        id: String,
+        /// How long it waited.
+        waited: Duration,
+    },
+
     /// `create` did not finish within the call timeout (its thread is abandoned).
     #[error("plugin {id} was not created within {timeout:?}")]
     Timeout {
@@ -67,7 +77,10 @@ pub enum InstantiateError {
 /// Why a [`crate::PluginInstance::call`] produced no response.
 #[derive(Debug, Error)]
 pub enum PluginCallError {
-    /// The instance panicked or hung earlier and accepts no more calls; create a new one.
+    /// The instance cannot serve calls now and did not run this one: as many calls as the host
+    /// allows are stuck inside the plugin, or a fresh plugin object could not be created after
+    /// the last one was retired. It recovers by itself when a stuck call returns, or when a
+    /// later creation succeeds.
     #[error("plugin {plugin} is unusable: {reason}")]
     Unusable {
         /// The plugin id.
@@ -76,20 +89,22 @@ pub enum PluginCallError {
         reason: String,
     },
 
-    /// No slot of the host's concurrency limit (or of this instance, busy with another call)
-    /// became free before the call timeout; the plugin did not run.
-    #[error("plugin {plugin} could not start `{method}` within {timeout:?}: host busy")]
+    /// The call waited for the instance (busy with earlier calls) and a slot of the host's
+    /// concurrency limit for the whole queue timeout; the plugin did not run, and nothing is held
+    /// against it.
+    #[error("plugin {plugin} could not start `{method}` within {waited:?}: busy")]
     Busy {
         /// The plugin id.
         plugin: String,
         /// The method.
         method: String,
-        /// The call timeout.
-        timeout: Duration,
+        /// How long it waited (the queue timeout).
+        waited: Duration,
     },
 
-    /// The plugin did not answer within the call timeout. Its thread is abandoned and the
-    /// instance is now unusable.
+    /// The plugin did not answer within the call timeout, counted from when it started. Its
+    /// thread is abandoned (and counts as stuck until it returns); the plugin object is retired
+    /// and the next call runs on a fresh one.
     #[error("plugin {plugin} did not answer `{method}` within {timeout:?}")]
     Timeout {
         /// The plugin id.
@@ -100,7 +115,8 @@ pub enum PluginCallError {
         timeout: Duration,
     },
 
-    /// The plugin panicked during the call (caught by the SDK). The instance is now unusable.
+    /// The plugin panicked during the call (caught by the SDK). The plugin object is retired and
+    /// the next call runs on a fresh one.
     #[error("plugin {plugin} panicked in `{method}`: {message}")]
     Panicked {
         /// The plugin id.

@@ -1,9 +1,10 @@
-//! Host-wide settings: how many plugin calls may run at once, the clock plugins see, and which
-//! plugin kinds a load accepts.
+//! Host-wide settings: how many plugin calls may run at once, how long a call may queue for its
+//! turn, how many calls may be stuck inside one instance, the clock plugins see, and which plugin
+//! kinds a load accepts.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::PluginKind;
 
@@ -17,15 +18,27 @@ pub struct HostConfig {
     /// How many plugin calls (and instance creations) may run at the same time, across all
     /// plugins. Each runs on a blocking thread.
     pub max_concurrent_calls: usize,
+    /// How long a call may wait for its turn: for the instance (one call at a time each) and then
+    /// for a slot of `max_concurrent_calls`. A call that waits longer fails as busy without
+    /// running. This wait is not part of the call's own timeout, which starts when the plugin
+    /// code does, so a queue behind a slow call never counts against the plugin.
+    pub queue_timeout: Duration,
+    /// How many calls of one instance may be stuck at once: abandoned at their timeout while
+    /// their thread is still inside the plugin (threads cannot be stopped). At this bound the
+    /// instance refuses calls until one of them returns, so a plugin that hangs on every call
+    /// strands at most this many threads per instance. At least 1.
+    pub max_stuck_calls: usize,
     /// The clock behind the `now` capability.
     pub clock: WallClock,
 }
 
 impl Default for HostConfig {
-    /// 8 concurrent calls, the system clock.
+    /// 8 concurrent calls, 30 s of queueing, 2 stuck calls per instance, the system clock.
     fn default() -> Self {
         HostConfig {
             max_concurrent_calls: 8,
+            queue_timeout: Duration::from_secs(30),
+            max_stuck_calls: 2,
             clock: Arc::new(system_unix_ms),
         }
     }
@@ -35,6 +48,8 @@ impl fmt::Debug for HostConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HostConfig")
             .field("max_concurrent_calls", &self.max_concurrent_calls)
+            .field("queue_timeout", &self.queue_timeout)
+            .field("max_stuck_calls", &self.max_stuck_calls)
             .finish_non_exhaustive()
     }
 }

@@ -10,8 +10,9 @@
 //! 3. For each configured gateway or usage source: [`PluginRegistry::instantiate`] with the
 //!    plugin's JSON configuration and its [`PluginPolicy`] (allow-lists, secrets, timeout).
 //! 4. Per request: [`PluginInstance::call`] with a method of `hpcb_plugin_api::kinds` and a JSON
-//!    request. An instance that panicked or hung reports [`PluginCallError::Unusable`]
-//!    afterwards; create a new one.
+//!    request. A call that panics or hangs retires the plugin object behind the instance, and
+//!    the next call runs on a fresh one; an instance with too many calls stuck inside the plugin
+//!    refuses calls until one returns. [`PluginInstance::health`] says which (for readiness).
 //!
 //! Plugins run on tokio's blocking threads (the runtime does not cross the library boundary),
 //! and their capability calls are served on the runtime through a captured `Handle`. Use a
@@ -32,7 +33,7 @@ mod wire;
 
 pub use config::{HostConfig, LoadPolicy, WallClock};
 pub use info::{ApiVersion, PluginInfo, PluginKind};
-pub use instance::{InstantiateError, PluginCallError, PluginInstance};
+pub use instance::{InstanceHealth, InstantiateError, PluginCallError, PluginInstance};
 pub use load_error::LoadError;
 pub use policy::{FilePolicy, HttpPolicy, PluginPolicy, RunPolicy, SecretValue};
 pub use registry::{LoadReport, LoadedPlugin, PluginRegistry, Refusal};

@@ -11,11 +11,65 @@ use crate::{ApiVersion, PluginKind};
 /// plugin authors; [`LoadError::details`] has abi_stable's long report where there is one.
 #[derive(Debug, Error)]
 pub enum LoadError {
-    /// The file cannot be read at all (missing, not a regular file, no permission).
+    /// The file cannot be read at all (missing, no permission).
     #[error("cannot read the file: {reason}")]
     Unreadable {
         /// Why, in a few words.
         reason: String,
+    },
+
+    /// Not a regular file (a directory, device, FIFO or socket), checked before loading.
+    #[error("it is {kind}, not a regular file: give the path of the plugin's .so file")]
+    NotRegularFile {
+        /// What it is instead (`a directory`, `a FIFO`, ...).
+        kind: &'static str,
+    },
+
+    /// Owned by a user who is neither root nor the one running the server: that user could
+    /// change the code the server would run. Checked before loading.
+    #[error(
+        "owned by uid {owner}, who is neither root nor the user running the server (uid {server}) \
+         and could change the code it would run; chown root {}",
+        .path.display()
+    )]
+    ForeignOwner {
+        /// The file.
+        path: PathBuf,
+        /// Its owner's uid.
+        owner: u32,
+        /// The effective uid of this process.
+        server: u32,
+    },
+
+    /// Writable by its group or by others, who could change the code the server would run.
+    /// Checked before loading.
+    #[error(
+        "writable by {writers} (mode {mode:04o}), who could change the code the server would run; \
+         chmod go-w {}",
+        .path.display()
+    )]
+    WritableByOthers {
+        /// The file.
+        path: PathBuf,
+        /// `its group`, `others` or `its group and others`.
+        writers: &'static str,
+        /// Its permission bits.
+        mode: u32,
+    },
+
+    /// The directory holding the file (or a symbolic link to it) is writable by everyone
+    /// without the sticky bit: anyone could replace the plugin. Checked before loading.
+    #[error(
+        "its directory {} is writable by everyone (mode {mode:04o}, no sticky bit), so anyone could \
+         replace the plugin; chmod o-w {}",
+        .dir.display(),
+        .dir.display()
+    )]
+    WorldWritableDirectory {
+        /// The directory.
+        dir: PathBuf,
+        /// Its permission bits.
+        mode: u32,
     },
 
     /// The file is not a shared library exporting a plugin root module.
@@ -119,6 +173,46 @@ pub(crate) fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_before_loading_say_how_to_fix_them_in_one_line() {
+        let path = PathBuf::from("/srv/plugins/libpay.so");
+        let cases = [
+            (
+                LoadError::WritableByOthers {
+                    path: path.clone(),
+                    writers: "its group and others",
+                    mode: 0o666,
+                },
+                "writable by its group and others (mode 0666), who could change the code the server \
+                 would run; chmod go-w /srv/plugins/libpay.so",
+            ),
+            (
+                LoadError::ForeignOwner {
+                    path,
+                    owner: 1001,
+                    server: 0,
+                },
+                "owned by uid 1001, who is neither root nor the user running the server (uid 0) and \
+                 could change the code it would run; chown root /srv/plugins/libpay.so",
+            ),
+            (
+                LoadError::WorldWritableDirectory {
+                    dir: PathBuf::from("/srv/plugins"),
+                    mode: 0o777,
+                },
+                "its directory /srv/plugins is writable by everyone (mode 0777, no sticky bit), so \
+                 anyone could replace the plugin; chmod o-w /srv/plugins",
+            ),
+            (
+                LoadError::NotRegularFile { kind: "a FIFO" },
+                "it is a FIFO, not a regular file: give the path of the plugin's .so file",
+            ),
+        ];
+        for (error, line) in cases {
+            assert_eq!(error.to_string(), line);
+        }
+    }
 
     #[test]
     fn wrong_kind_lists_what_was_expected() {

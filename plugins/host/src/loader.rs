@@ -1,9 +1,12 @@
-//! Opening one plugin file: dlopen through abi_stable, layout checks, then the info checks.
+//! Opening one plugin file: the file checks (`trust`), dlopen through abi_stable, layout checks,
+//! then the info checks.
 //!
 //! Each file gets its own `lib_header_from_path` + `init_root_module` (never
 //! `RootModule::load_from_*`, which caches one module per type and would hand back the first
 //! plugin for every path). Libraries are never unloaded: abi_stable leaks them on purpose, since
 //! code and statics of a plugin may be referenced until the process ends.
+
+mod trust;
 
 use std::path::{Path, PathBuf};
 
@@ -23,21 +26,12 @@ pub(crate) struct OpenedPlugin {
     pub(crate) info: PluginInfo,
 }
 
-/// Loads `path` (running the library's initialisers, like any dlopen) and checks it.
-pub(crate) fn open(path: &Path) -> Result<OpenedPlugin, LoadError> {
+/// Checks `path` and its directory (see `trust`), then loads it (running the library's
+/// initialisers, like any dlopen) and checks what it declares.
+pub(crate) fn open(given: &Path) -> Result<OpenedPlugin, LoadError> {
     // An absolute path, so the dynamic loader never searches its own directories instead.
-    let path = std::fs::canonicalize(path).map_err(|err| LoadError::Unreadable {
-        reason: match err.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_owned(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-            _ => err.to_string(),
-        },
-    })?;
-    if !path.is_file() {
-        return Err(LoadError::Unreadable {
-            reason: "it is not a file".to_owned(),
-        });
-    }
+    let path = std::fs::canonicalize(given).map_err(trust::unreadable)?;
+    trust::check_before_loading(given, &path)?;
     let header = lib_header_from_path(&path).map_err(from_library_error)?;
     let module = header.init_root_module::<PluginMod_Ref>().map_err(from_library_error)?;
     let info_json = (module.info())();

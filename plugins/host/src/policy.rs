@@ -9,8 +9,10 @@ use std::time::Duration;
 /// The per-instance policy handed to [`crate::PluginRegistry::instantiate`].
 #[derive(Debug, Clone)]
 pub struct PluginPolicy {
-    /// The outer timeout of each call into the plugin (including waiting for a free slot). A call
-    /// that exceeds it fails with a timeout and makes the instance unusable.
+    /// The timeout of each call into the plugin (and of each `create`), counted from when the
+    /// plugin code starts: waiting for the instance or a free slot is bounded separately by
+    /// [`crate::HostConfig::queue_timeout`]. A call that exceeds it fails with a timeout, and the
+    /// instance continues on a fresh plugin object.
     pub call_timeout: Duration,
     /// The `http` capability.
     pub http: HttpPolicy,

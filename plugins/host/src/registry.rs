@@ -172,7 +172,8 @@ impl PluginRegistry {
 
     /// Creates an instance of plugin `id`, which must be of kind `kind`, with its JSON
     /// configuration and its capability policy. The plugin's `create` runs on a blocking thread
-    /// under the concurrency limit and `policy.call_timeout`.
+    /// under the concurrency limit and `policy.call_timeout`; the instance runs it again whenever
+    /// it replaces a plugin object that panicked or hung.
     ///
     /// Must be called within a multi-threaded tokio runtime: the instance serves the plugin's
     /// capability calls on it.
@@ -208,7 +209,11 @@ impl PluginRegistry {
             config,
             services,
             Arc::clone(&self.permits),
-            policy.call_timeout,
+            instance::Limits {
+                call_timeout: policy.call_timeout,
+                queue_timeout: self.config.queue_timeout,
+                max_stuck: self.config.max_stuck_calls.max(1),
+            },
         )
         .await
     }

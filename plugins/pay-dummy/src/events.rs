@@ -4,7 +4,6 @@
 //! "created": <unix s>, "data": {"payment_id", "external_id", "amount_minor", "currency",
 //! "refunded_minor"}}`, fields serialized in this order.
 
-use hpcb_plugin_sdk::PluginError;
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::{PaymentStatus, VerifiedEvent};
@@ -43,10 +42,10 @@ pub struct EventData {
     pub refunded_minor: Option<i64>,
 }
 
-/// Interprets the body of a delivery whose signature was verified.
-pub fn describe(body: &str) -> Result<VerifiedEvent, PluginError> {
-    let event: DummyEvent = serde_json::from_str(body)
-        .map_err(|err| PluginError::bad_request(format!("the verified body is not a dummy gateway event: {err}")))?;
+/// Interprets the body of a delivery whose signature was verified; `Err` says why it is not a
+/// dummy gateway event.
+pub fn describe(body: &str) -> Result<VerifiedEvent, String> {
+    let event: DummyEvent = serde_json::from_str(body).map_err(|err| format!("not a dummy gateway event: {err}"))?;
     let status = match event.kind.as_str() {
         "payment.succeeded" => Some(PaymentStatus::Succeeded),
         "payment.failed" => Some(PaymentStatus::Failed),

@@ -209,10 +209,19 @@ impl DummyGateway {
         if let Err(reason) = verify(header, &request.body, &secrets, now_s, self.settings.tolerance_secs) {
             return Ok(WebhookAnswer::Rejected(reason));
         }
-        Ok(WebhookAnswer::Verified(describe(&request.body)?))
+        // a body we cannot read will never become readable: refused like a bad signature, not
+        // an error (which the server answers with "retry later")
+        Ok(match describe(&request.body) {
+            Ok(event) => WebhookAnswer::Verified(event),
+            Err(why) => WebhookAnswer::Rejected(format!("signature valid, but the body is unusable: {why}")),
+        })
     }
 
     fn fetch_status(&self, request: StatusRequest) -> StatusAnswer {
+        if self.settings.status_delay_ms > 0 {
+            // the development aid of `status_delay_ms`: a gateway that is slow to answer
+            std::thread::sleep(std::time::Duration::from_millis(self.settings.status_delay_ms));
+        }
         match self.payments.get(&request.external_id) {
             Some(known) => StatusAnswer {
                 external_id: request.external_id.clone(),

@@ -3,17 +3,27 @@
 use hpcb_plugin_sdk::{PluginError, Value};
 use serde::Deserialize;
 
-/// `{"tolerance_secs": 300}`; every field optional, unknown fields refused.
+/// The longest `status_delay_ms` accepted.
+pub const MAX_STATUS_DELAY_MS: u64 = 60_000;
+
+/// `{"tolerance_secs": 300, "status_delay_ms": 0}`; every field optional, unknown fields refused.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// How old a webhook signature's timestamp may be, in seconds.
     pub tolerance_secs: u64,
+    /// A development aid: how long each `fetch_status` takes before it answers, in
+    /// milliseconds (at most [`MAX_STATUS_DELAY_MS`]), to see how the server copes with a slow
+    /// or hanging gateway. 0, the default, answers at once.
+    pub status_delay_ms: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { tolerance_secs: 300 }
+        Settings {
+            tolerance_secs: 300,
+            status_delay_ms: 0,
+        }
     }
 }
 
@@ -30,6 +40,9 @@ impl Settings {
         // 0 would accept only signatures made in the very same second
         if settings.tolerance_secs == 0 {
             return Err(bad("tolerance_secs must be at least 1".to_owned()));
+        }
+        if settings.status_delay_ms > MAX_STATUS_DELAY_MS {
+            return Err(bad(format!("status_delay_ms must be at most {MAX_STATUS_DELAY_MS}")));
         }
         Ok(settings)
     }

@@ -1,8 +1,9 @@
 //! The dummy gateway's webhook signature, Stripe's scheme under another header name:
 //! `X-Dummy-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "{t}.{body}")>`, the secret used
 //! as UTF-8 bytes. Verification follows Stripe's SDKs: every `v1` is a candidate (rotation),
-//! other schemes are ignored, the comparison is constant-time, and only timestamps more than
-//! the tolerance in the past are refused (a future one is accepted).
+//! other schemes are ignored, the comparison is constant-time, and timestamps more than the
+//! tolerance away from our clock are refused, in the past (a replay) or in the future (a
+//! delivery stamped ahead would stay replayable for as long as it is early).
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -77,10 +78,22 @@ pub fn verify(header: &str, body: &str, secrets: &[String], now_s: i64, toleranc
         .timestamp
         .parse()
         .map_err(|_| "X-Dummy-Signature header has no timestamp (t=…)".to_owned())?;
+    check_timestamp(timestamp, now_s, tolerance_secs)
+}
+
+/// Refuses a signed timestamp more than `tolerance_secs` before or after `now_s`.
+fn check_timestamp(timestamp: i64, now_s: i64, tolerance_secs: u64) -> Result<(), String> {
+    let tolerance = i64::try_from(tolerance_secs).unwrap_or(i64::MAX);
     let age = now_s.saturating_sub(timestamp);
-    if age > i64::try_from(tolerance_secs).unwrap_or(i64::MAX) {
+    if age > tolerance {
         return Err(format!(
             "timestamp outside the tolerance zone ({age} s old, tolerance {tolerance_secs} s)"
+        ));
+    }
+    let ahead = timestamp.saturating_sub(now_s);
+    if ahead > tolerance {
+        return Err(format!(
+            "timestamp outside the tolerance zone ({ahead} s in the future, tolerance {tolerance_secs} s)"
         ));
     }
     Ok(())
@@ -91,4 +104,30 @@ pub fn sign_header(secret: &str, timestamp: i64, body: &str) -> Result<String, S
     let timestamp = timestamp.to_string();
     let mac = mac(secret, &timestamp, body)?;
     Ok(format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_more_than_the_tolerance_away_either_way_are_refused() {
+        let secrets = ["dev-secret".to_owned()];
+        let now = 1_800_000_000;
+        let at = |t: i64| {
+            let header = sign_header("dev-secret", t, "{}").expect("signed");
+            verify(&header, "{}", &secrets, now, 300)
+        };
+        assert_eq!(
+            at(now + 301),
+            Err("timestamp outside the tolerance zone (301 s in the future, tolerance 300 s)".to_owned())
+        );
+        assert_eq!(at(now + 290), Ok(()));
+        assert_eq!(at(now + 300), Ok(()));
+        assert_eq!(at(now - 300), Ok(()));
+        assert_eq!(
+            at(now - 301),
+            Err("timestamp outside the tolerance zone (301 s old, tolerance 300 s)".to_owned())
+        );
+    }
 }

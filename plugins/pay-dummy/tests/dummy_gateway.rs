@@ -231,11 +231,19 @@ fn every_event_type_is_mapped() {
             "{kind}"
         );
     }
-    let body = "[1, 2]";
-    let err = plugin
-        .call("verify_webhook", delivery(Some(header(SECRET, NOW_S, body)), body))
-        .expect_err("not an event");
-    assert!(err.is("bad_request"), "{err}");
+    // validly signed, but no event: an answer (refused with the reason), not an error, so the
+    // server refuses it instead of asking for retries
+    for (body, why) in [
+        ("[1, 2]", "invalid type: integer `1`, expected a string"),
+        (r#"{"id": "dev_x", "created": 1, "data": {}}"#, "missing field `type`"),
+    ] {
+        let reason = reason(&mut plugin, delivery(Some(header(SECRET, NOW_S, body)), body));
+        assert!(
+            reason.starts_with("signature valid, but the body is unusable: not a dummy gateway event: ")
+                && reason.contains(why),
+            "{body}: {reason}"
+        );
+    }
 }
 
 fn reason(plugin: &mut DummyGateway, request: Value) -> String {
@@ -276,7 +284,12 @@ fn bad_signatures_are_refused_with_a_reason() {
         reason(&mut plugin, delivery(Some(header(SECRET, NOW_S - 301, &body)), &body)),
         "timestamp outside the tolerance zone (301 s old, tolerance 300 s)"
     );
-    for t in [NOW_S - 300, NOW_S + 600] {
+    // the future too: a delivery stamped ahead would stay replayable for as long as it is early
+    assert_eq!(
+        reason(&mut plugin, delivery(Some(header(SECRET, NOW_S + 301, &body)), &body)),
+        "timestamp outside the tolerance zone (301 s in the future, tolerance 300 s)"
+    );
+    for t in [NOW_S - 300, NOW_S + 290, NOW_S + 300] {
         let answer = plugin
             .call("verify_webhook", delivery(Some(header(SECRET, t, &body)), &body))
             .expect("verified");
@@ -326,10 +339,20 @@ fn rotation_accepts_a_second_v1_and_the_previous_secret() {
             .expect("answer")["verified"],
         true
     );
-    // the configured tolerance
+    // the configured tolerance, both ways
     assert_eq!(
         reason(&mut plugin, delivery(Some(header(SECRET, NOW_S - 61, body)), body)),
         "timestamp outside the tolerance zone (61 s old, tolerance 60 s)"
+    );
+    assert_eq!(
+        reason(&mut plugin, delivery(Some(header(SECRET, NOW_S + 61, body)), body)),
+        "timestamp outside the tolerance zone (61 s in the future, tolerance 60 s)"
+    );
+    assert_eq!(
+        plugin
+            .call("verify_webhook", delivery(Some(header(SECRET, NOW_S + 50, body)), body))
+            .expect("answer")["verified"],
+        true
     );
 }
 
@@ -440,11 +463,41 @@ fn unknown_methods_are_refused_and_secrets_never_leak() {
     texts.push(
         plugin
             .call("verify_webhook", delivery(Some(signed_garbage), "oops"))
-            .expect_err("not json")
+            .expect("refused, not json")
             .to_string(),
     );
     for text in &texts {
         assert!(!text.contains(SECRET) && !text.contains(SECRET_OLD), "{text}");
     }
     assert_eq!(texts.len(), 5);
+}
+
+#[test]
+fn status_delay_ms_makes_status_checks_slow_on_purpose_and_is_bounded() {
+    let fake = FakeHost::standard();
+    let mut plugin = DummyGateway::create(json!({"status_delay_ms": 150}), fake.host()).expect("settings");
+    let started = std::time::Instant::now();
+    let status = plugin
+        .call("fetch_status", json!({"external_id": "dummy_pay_3f9c"}))
+        .expect("status");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(150));
+    assert_eq!(status["status"], "pending");
+    // webhooks are not slowed down
+    let started = std::time::Instant::now();
+    let signed = plugin.call("sign_event", sign_request("succeeded")).expect("signed");
+    assert_eq!(
+        plugin.call("verify_webhook", signed).expect("verified")["verified"],
+        true
+    );
+    assert!(started.elapsed() < std::time::Duration::from_millis(150));
+    for config in [json!({"status_delay_ms": 60_001}), json!({"status_delay_ms": -1})] {
+        let err = DummyGateway::create(config.clone(), fake.host())
+            .err()
+            .expect("refused");
+        assert!(
+            err.is("bad_request") && err.message.contains("status_delay_ms"),
+            "{config}: {err}"
+        );
+    }
+    assert!(DummyGateway::create(json!({"status_delay_ms": 60_000}), fake.host()).is_ok());
 }

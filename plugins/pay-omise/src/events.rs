@@ -37,18 +37,19 @@ fn charge_ref(data: &Value) -> Option<String> {
     }
 }
 
-/// Reads the body of a delivery whose signature was verified.
+/// Reads the body of a delivery whose signature was verified. Every error is about the body,
+/// never transient.
 ///
 /// - `charge.*` (data is a charge): re-fetch it, its status decides;
 /// - `refund.create`: re-fetch the refunded charge, status `refunded`;
 /// - `dispute.create`: re-fetch the disputed charge, status `disputed`;
 /// - anything else (customers, transfers, later dispute steps, …): nothing about a payment.
 pub fn interpret(body: &str) -> Result<Interpreted, PluginError> {
-    let event: Event = serde_json::from_str(body)
-        .map_err(|err| PluginError::bad_request(format!("the verified body is not an Omise event: {err}")))?;
+    let event: Event =
+        serde_json::from_str(body).map_err(|err| PluginError::bad_request(format!("not an Omise event: {err}")))?;
     if event.object != "event" {
         return Err(PluginError::bad_request(format!(
-            "the verified body is an Omise {:?}, not an event",
+            "an Omise {:?}, not an event",
             event.object
         )));
     }

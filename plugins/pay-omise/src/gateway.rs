@@ -182,7 +182,18 @@ impl OmiseGateway {
         ) {
             return Ok(WebhookAnswer::Rejected(reason));
         }
-        let event = interpret(&request.body)?;
+        // a body we cannot read will never become readable: refused like a bad signature, not
+        // an error (which the server answers with "retry later"); a failed re-fetch below is
+        // an error, and the gateway retries
+        let event = match interpret(&request.body) {
+            Ok(event) => event,
+            Err(err) => {
+                return Ok(WebhookAnswer::Rejected(format!(
+                    "signature valid, but the body is unusable: {}",
+                    err.message
+                )))
+            }
+        };
         let Some(charge_id) = event.charge_id else {
             return Ok(WebhookAnswer::Verified(VerifiedEvent::unrelated(
                 event.event_id,

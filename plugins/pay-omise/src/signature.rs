@@ -4,8 +4,9 @@
 //! **base64-decoded** webhook secret as key (unlike Stripe, which uses its secret's text).
 //!
 //! Checked like Stripe's: any listed signature under the current or the previous secret, in
-//! constant time, then refused when the timestamp is more than the tolerance in the past (a
-//! future timestamp is accepted, as Stripe's SDKs accept it).
+//! constant time, then refused when the timestamp is more than the tolerance away from our
+//! clock, in the past (a replay) or in the future (a delivery stamped ahead would stay
+//! replayable for as long as it is early).
 
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -76,10 +77,22 @@ pub fn verify(
     if !authentic {
         return Err("no Omise-Signature matches".to_owned());
     }
-    let age = now_s.saturating_sub(seconds);
-    if age > i64::try_from(tolerance_secs).unwrap_or(i64::MAX) {
+    check_timestamp(seconds, now_s, tolerance_secs)
+}
+
+/// Refuses a signed timestamp more than `tolerance_secs` before or after `now_s`.
+fn check_timestamp(timestamp: i64, now_s: i64, tolerance_secs: u64) -> Result<(), String> {
+    let tolerance = i64::try_from(tolerance_secs).unwrap_or(i64::MAX);
+    let age = now_s.saturating_sub(timestamp);
+    if age > tolerance {
         return Err(format!(
             "timestamp outside the tolerance zone ({age} s old, tolerance {tolerance_secs} s)"
+        ));
+    }
+    let ahead = timestamp.saturating_sub(now_s);
+    if ahead > tolerance {
+        return Err(format!(
+            "timestamp outside the tolerance zone ({ahead} s in the future, tolerance {tolerance_secs} s)"
         ));
     }
     Ok(())
@@ -96,6 +109,28 @@ pub fn sign(secret: &str, timestamp: i64, body: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_more_than_the_tolerance_away_either_way_are_refused() {
+        let secret = "c2VjcmV0LWtleS1mb3ItdGVzdHM=";
+        let keys = [decode_secret(secret).expect("base64")];
+        let now = 1_800_000_000;
+        let at = |t: i64| {
+            let signature = sign(secret, t, "{}").expect("signed");
+            verify(&signature, &t.to_string(), "{}", &keys, now, 300)
+        };
+        assert_eq!(
+            at(now + 301),
+            Err("timestamp outside the tolerance zone (301 s in the future, tolerance 300 s)".to_owned())
+        );
+        assert_eq!(at(now + 290), Ok(()));
+        assert_eq!(at(now + 300), Ok(()));
+        assert_eq!(at(now - 300), Ok(()));
+        assert_eq!(
+            at(now - 301),
+            Err("timestamp outside the tolerance zone (301 s old, tolerance 300 s)".to_owned())
+        );
+    }
 
     #[test]
     fn secrets_decode_with_or_without_padding_and_in_both_alphabets() {

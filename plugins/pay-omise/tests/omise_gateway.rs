@@ -484,16 +484,31 @@ fn refund_dispute_and_unrelated_events() {
         err.message.contains("not_found charge chrg_test_1 was not found"),
         "{err}"
     );
-    // verified, but not an Omise event, or an event about a charge without its id
-    for body in [
-        "<html>".to_owned(),
-        json!({"object": "charge", "id": "chrg_test_1", "key": "x", "data": {}}).to_string(),
-        event("refund.create", json!({"object": "refund", "id": "rfnd_1"})),
+    // validly signed, but not an Omise event, or an event about a charge without its id: an
+    // answer (refused with the reason), not an error, so the server refuses it instead of
+    // asking for retries; nothing is fetched
+    for (body, why) in [
+        (
+            "<html>".to_owned(),
+            "not an Omise event: expected value at line 1 column 1",
+        ),
+        (
+            json!({"object": "charge", "id": "chrg_test_1", "key": "x", "data": {}}).to_string(),
+            "an Omise \"charge\", not an event",
+        ),
+        (
+            event("refund.create", json!({"object": "refund", "id": "rfnd_1"})),
+            "Omise event evnt_test_1 (refund.create) names no charge",
+        ),
     ] {
-        let err = gateway(&FakeOmise::new())
-            .call("verify_webhook", signed(&body))
-            .expect_err("bad body");
-        assert!(err.is("bad_request"), "{body}: {err}");
+        let fake = FakeOmise::new();
+        let answer = gateway(&fake).call("verify_webhook", signed(&body)).expect("an answer");
+        assert_eq!(
+            answer,
+            json!({"verified": false, "reason": format!("signature valid, but the body is unusable: {why}")}),
+            "{body}"
+        );
+        assert!(fake.requests().is_empty(), "{body}");
     }
 }
 
@@ -549,7 +564,13 @@ fn forged_tampered_stale_and_unsigned_deliveries_are_refused() {
     odd_time["headers"]["omise-signature-timestamp"] = json!("1767225600.0");
     assert_eq!(reason(&fake, odd_time), "Omise-Signature-Timestamp is not a Unix time");
 
-    for t in [NOW_S - 300, NOW_S + 900] {
+    // the future too: a delivery stamped ahead would stay replayable for as long as it is early
+    let ahead = omise_signature(WEBHOOK_SECRET, NOW_S + 301, &body);
+    assert_eq!(
+        reason(&fake, delivery(Some(&ahead), Some(NOW_S + 301), &body)),
+        "timestamp outside the tolerance zone (301 s in the future, tolerance 300 s)"
+    );
+    for t in [NOW_S - 300, NOW_S + 290, NOW_S + 300] {
         let fake = FakeOmise::new();
         fake.route("GET", CHARGE_URL, 200, &charge("successful", true));
         let signature = omise_signature(WEBHOOK_SECRET, t, &body);

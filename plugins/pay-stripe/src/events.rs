@@ -31,10 +31,11 @@ fn object<T: DeserializeOwned>(event: &Event) -> Result<T, PluginError> {
     })
 }
 
-/// Interprets the body of a delivery whose signature was verified.
+/// Interprets the body of a delivery whose signature was verified. Every error is about the
+/// body (its shape, amounts or currency), never transient.
 pub fn describe(body: &str) -> Result<VerifiedEvent, PluginError> {
-    let event: Event = serde_json::from_str(body)
-        .map_err(|err| PluginError::bad_request(format!("the verified body is not a Stripe event: {err}")))?;
+    let event: Event =
+        serde_json::from_str(body).map_err(|err| PluginError::bad_request(format!("not a Stripe event: {err}")))?;
     let mut answer = VerifiedEvent::unrelated(event.id.clone(), event.kind.clone());
     match event.kind.as_str() {
         "checkout.session.completed"

@@ -187,7 +187,12 @@ impl StripeGateway {
         if let Err(reason) = verify(header, &request.body, &secrets, now_s, self.settings.tolerance_secs) {
             return Ok(WebhookAnswer::Rejected(reason));
         }
-        Ok(WebhookAnswer::Verified(describe(&request.body)?))
+        // a body we cannot read will never become readable: refused like a bad signature, not
+        // an error (which the server answers with "retry later")
+        Ok(match describe(&request.body) {
+            Ok(event) => WebhookAnswer::Verified(event),
+            Err(err) => WebhookAnswer::Rejected(format!("signature valid, but the body is unusable: {}", err.message)),
+        })
     }
 
     fn fetch_status(&self, request: StatusRequest) -> Result<StatusAnswer, PluginError> {

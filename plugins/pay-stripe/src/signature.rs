@@ -7,9 +7,11 @@
 //! 2. the signed payload is `"{t}.{raw body}"`, the MAC `hex(HMAC-SHA256(secret as UTF-8 bytes,
 //!    payload))`; a delivery is authentic when any `v1` equals it, compared in constant time,
 //!    under the current or the previous secret;
-//! 3. only then the timestamp: refused when it is more than the tolerance in the **past**. A
-//!    future timestamp is accepted, as the SDKs accept it (a fast gateway clock must not drop
-//!    payments; a replay needs a valid signature anyway).
+//! 3. only then the timestamp: refused when it is more than the tolerance away from our clock,
+//!    in the past (a replay) or in the **future**. Here the plugin is stricter than the SDKs,
+//!    which accept any future timestamp: a delivery stamped ahead of time would stay replayable
+//!    for as long as it is early, beyond the tolerance the operator set. Clocks that disagree by
+//!    less than the tolerance still pass.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -89,10 +91,22 @@ pub fn verify(header: &str, body: &str, secrets: &[String], now_s: i64, toleranc
         .timestamp
         .parse()
         .map_err(|_| "Stripe-Signature header has no timestamp (t=…)".to_owned())?;
+    check_timestamp(timestamp, now_s, tolerance_secs)
+}
+
+/// Refuses a signed timestamp more than `tolerance_secs` before or after `now_s`.
+fn check_timestamp(timestamp: i64, now_s: i64, tolerance_secs: u64) -> Result<(), String> {
+    let tolerance = i64::try_from(tolerance_secs).unwrap_or(i64::MAX);
     let age = now_s.saturating_sub(timestamp);
-    if age > i64::try_from(tolerance_secs).unwrap_or(i64::MAX) {
+    if age > tolerance {
         return Err(format!(
             "timestamp outside the tolerance zone ({age} s old, tolerance {tolerance_secs} s)"
+        ));
+    }
+    let ahead = timestamp.saturating_sub(now_s);
+    if ahead > tolerance {
+        return Err(format!(
+            "timestamp outside the tolerance zone ({ahead} s in the future, tolerance {tolerance_secs} s)"
         ));
     }
     Ok(())
@@ -129,6 +143,31 @@ mod tests {
         assert!(parse("t=abc,v1=aa").expect_err("bad t").contains("no timestamp"));
         assert!(parse("t=1,v0=aa").expect_err("no v1").contains("no v1"));
         assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn timestamps_more_than_the_tolerance_away_either_way_are_refused() {
+        let secrets = ["whsec_x".to_owned()];
+        let now = 1_800_000_000;
+        let at = |t: i64| verify(&sign_header("whsec_x", t, "{}"), "{}", &secrets, now, 300);
+        assert_eq!(
+            at(now + 301),
+            Err("timestamp outside the tolerance zone (301 s in the future, tolerance 300 s)".to_owned())
+        );
+        assert_eq!(at(now + 290), Ok(()));
+        assert_eq!(at(now + 300), Ok(()));
+        assert_eq!(at(now), Ok(()));
+        assert_eq!(at(now - 300), Ok(()));
+        assert_eq!(
+            at(now - 301),
+            Err("timestamp outside the tolerance zone (301 s old, tolerance 300 s)".to_owned())
+        );
+        // a forged signature is refused as such, whatever its timestamp
+        let forged = format!("t={},v1={}", now + 3600, "0".repeat(64));
+        assert_eq!(
+            verify(&forged, "{}", &secrets, now, 300),
+            Err("no v1 signature matches".to_owned())
+        );
     }
 
     #[test]

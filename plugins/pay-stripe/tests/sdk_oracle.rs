@@ -1,6 +1,7 @@
 //! Stripe's official Node SDK as an independent peer: deliveries it signs must verify in the
 //! plugin, and headers the plugin's signer makes must verify in the SDK, with the same verdicts
-//! on rotation, tampering and expiry. The SDK (`tests/node`, `npm ci --prefix tests/node`)
+//! on rotation, tampering and expiry; only a timestamp more than the tolerance in the future is
+//! refused by the plugin and accepted by the SDK. The SDK (`tests/node`, `npm ci --prefix tests/node`)
 //! reads the real clock, so these tests give the plugin the real clock too.
 
 use std::io::Write as _;
@@ -173,6 +174,25 @@ fn deliveries_signed_by_stripes_sdk_verify_in_the_plugin() {
     );
     let recent = sdk_sign(&dir, WHSEC, now - 290, &body);
     assert_eq!(verify_in_plugin(&mut plugin, &recent, &body)["verified"], true);
+
+    // dated ahead, tolerance 300: here the plugin is stricter than the SDK, which accepts any
+    // future timestamp; both read the real clock, so the refused one is 310 s ahead of a clock
+    // read just before (a margin for the time the oracle takes to start)
+    let ahead = sdk_sign(&dir, WHSEC, now_s() + 310, &body);
+    let answer = verify_in_plugin(&mut plugin, &ahead, &body);
+    assert_eq!(answer["verified"], false, "{answer}");
+    assert!(
+        answer["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("timestamp outside the tolerance zone (")
+                && r.ends_with(" s in the future, tolerance 300 s)")),
+        "{answer}"
+    );
+    let (ok, verdict) = sdk_verify(&dir, WHSEC, &ahead, 300, &body);
+    assert!(ok, "the SDK accepts a future timestamp: {verdict}");
+    let soon = sdk_sign(&dir, WHSEC, now_s() + 290, &body);
+    assert_eq!(verify_in_plugin(&mut plugin, &soon, &body)["verified"], true);
+    assert!(sdk_verify(&dir, WHSEC, &soon, 300, &body).0);
 }
 
 #[test]

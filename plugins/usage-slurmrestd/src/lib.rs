@@ -5,9 +5,11 @@
 //!
 //! History comes only from `/slurmdb/`: `/slurm/vX/jobs` forgets jobs minutes after they end.
 //! Windows are fetched in pieces of `window_hours`, without a user filter (22.05 has none),
-//! and filtered on end time here, since Slurm's windows mean "existed during".
+//! and filtered on end time here, since Slurm's windows mean "existed during". slurmrestd lists
+//! every run of a requeued job; only the latest run of each job id is reported.
 
 mod jwt;
+mod runs;
 mod settings;
 mod source;
 

@@ -1,7 +1,5 @@
 //! The plugin instance: version negotiation, `probe` and `fetch` over the host's `http`.
 
-use std::collections::HashSet;
-
 use hpcb_plugin_sdk::{Host, HttpRequest, LogLevel, Plugin, PluginError, PluginInfo, PluginKind, Value};
 use hpcb_plugin_slurm_parse::protocol::{FetchRequest, ProbeAnswer, FETCH, PROBE};
 use hpcb_plugin_slurm_parse::rest::{jobs_path, parse_jobs_in_window, probe_path, ApiVersion, ResponseError};
@@ -9,6 +7,7 @@ use hpcb_plugin_slurm_parse::window::split;
 use hpcb_plugin_slurm_parse::FetchOutput;
 
 use crate::jwt::user_of;
+use crate::runs::LatestRuns;
 use crate::settings::{Settings, VersionChoice};
 
 /// One configured slurmrestd source.
@@ -156,27 +155,15 @@ impl RestSource {
     }
 
     /// The jobs that ended in the window plus those that have not ended (and were eligible
-    /// before its end), fetched piece by piece and merged (a job seen by several pieces is kept
-    /// once).
+    /// before its end), fetched piece by piece and merged: one record per job id, that of its
+    /// latest run (see `runs`), however many runs and pieces listed it.
     fn fetch(&mut self, window: FetchRequest) -> Result<FetchOutput, PluginError> {
         let piece_ms = i64::try_from(self.settings.window_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
-        let mut merged = FetchOutput::default();
-        let mut seen_jobs = HashSet::new();
-        let mut seen_warnings = HashSet::new();
+        let mut runs = LatestRuns::default();
         for (from, to) in split(window.from, window.to, piece_ms) {
-            let piece = self.fetch_piece(from, to, window)?;
-            for record in piece.jobs {
-                if seen_jobs.insert(record.job_id.clone()) {
-                    merged.jobs.push(record);
-                }
-            }
-            for warning in piece.warnings {
-                if seen_warnings.insert(warning.clone()) {
-                    merged.warnings.push(warning);
-                }
-            }
+            runs.add(self.fetch_piece(from, to, window)?);
         }
-        Ok(merged)
+        Ok(runs.finish())
     }
 
     /// One request; when a negotiated version is no longer served (the cluster was upgraded),

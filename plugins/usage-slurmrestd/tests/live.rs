@@ -10,6 +10,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use hpcb_plugin_sdk::{json, Host, Plugin, PluginError, Value};
+use hpcb_plugin_slurm_parse::rest::{jobs_path, ApiVersion};
 use hpcb_plugin_usage_sacct::SacctSource;
 use hpcb_plugin_usage_slurmrestd::RestSource;
 
@@ -100,6 +101,35 @@ fn live_host(token: String) -> Host {
     })
 }
 
+/// The record of `job_id`, which must be reported exactly once.
+fn only<'a>(jobs: &'a [Value], job_id: &str) -> &'a Value {
+    let mut found = jobs.iter().filter(|job| job["job_id"] == job_id);
+    let first = found
+        .next()
+        .unwrap_or_else(|| panic!("job {job_id} is not reported: {jobs:#?}"));
+    assert!(found.next().is_none(), "job {job_id} is reported twice");
+    first
+}
+
+/// The states of the runs of `job_id` that slurmrestd itself lists for the window, in order.
+fn listed_runs(url: &str, token: &str, version: &str, from: i64, to: i64, job_id: &str) -> Vec<String> {
+    let user = env("HPC_BILLING_TEST_SLURM_USER").unwrap_or_else(|| "hpcbill".to_owned());
+    let version = ApiVersion::parse(version).expect("negotiated version");
+    let request = json!({
+        "url": format!("{url}{}", jobs_path(version, from, to)),
+        "headers": {"x-slurm-user-token": token, "x-slurm-user-name": user},
+    });
+    let response = http_get(&request).expect("GET jobs");
+    let document: Value = serde_json::from_str(response["body"].as_str().unwrap_or_default()).expect("jobs JSON");
+    document["jobs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|job| job["job_id"].as_i64().is_some_and(|id| id.to_string() == job_id))
+        .map(|job| job["state"]["current"].to_string())
+        .collect()
+}
+
 fn by_id(answer: &Value) -> Vec<Value> {
     let mut jobs = answer["jobs"].as_array().cloned().unwrap_or_default();
     jobs.sort_by_key(|job| job["job_id"].as_str().unwrap_or_default().to_owned());
@@ -131,8 +161,32 @@ fn the_live_job_mix_through_slurmrestd_and_sacct() {
     assert_eq!(answer["warnings"], json!([]), "{answer}");
     let rest_jobs = by_id(&answer);
     let ended: Vec<&Value> = rest_jobs.iter().filter(|job| !job["end"].is_null()).collect();
-    // jobs.sh: 8 submissions, the array counting 3 tasks
-    assert_eq!(ended.len(), 10, "{rest_jobs:#?}");
+    // jobs.sh: 9 submissions that end in the window, the array counting 3 tasks and the
+    // requeued job once; the job cancelled while held was never eligible and is in no window
+    assert_eq!(ended.len(), 11, "{rest_jobs:#?}");
+    let requeued =
+        env("HPC_BILLING_TEST_SLURM_REQUEUED_JOB_ID").expect("HPC_BILLING_TEST_SLURM_REQUEUED_JOB_ID (run jobs.sh)");
+    let held = env("HPC_BILLING_TEST_SLURM_HELD_JOB_ID").expect("HPC_BILLING_TEST_SLURM_HELD_JOB_ID (run jobs.sh)");
+    // slurmrestd lists both runs of the requeued job; the plugin reports the last one
+    let runs = listed_runs(
+        &url,
+        &token,
+        probe["api_version"].as_str().unwrap_or_default(),
+        from,
+        to,
+        &requeued,
+    );
+    assert_eq!(runs.len(), 2, "runs of job {requeued}: {runs:?}");
+    let last = only(&rest_jobs, &requeued);
+    assert_eq!(
+        last["state"], "COMPLETED",
+        "job {requeued} is reported with its last run: {last}"
+    );
+    assert!(last["elapsed_s"].as_i64() >= Some(4), "{last}");
+    assert!(
+        rest_jobs.iter().all(|job| job["job_id"] != held.as_str()),
+        "held job {held} was never eligible"
+    );
     for state in ["COMPLETED", "FAILED", "CANCELLED"] {
         assert!(ended.iter().any(|job| job["state"] == state), "no {state} job");
     }
@@ -153,7 +207,13 @@ fn the_live_job_mix_through_slurmrestd_and_sacct() {
     let mut sacct = SacctSource::create(json!({"utc_offset": offset}), live_host(token)).expect("settings");
     let answer = sacct.call("fetch", json!({"from": from, "to": to})).expect("fetch");
     assert_eq!(answer["warnings"], json!([]), "{answer}");
-    let sacct_ended: Vec<Value> = by_id(&answer).into_iter().filter(|job| !job["end"].is_null()).collect();
+    let sacct_jobs = by_id(&answer);
+    assert_eq!(only(&sacct_jobs, &requeued)["state"], "COMPLETED");
+    assert!(
+        sacct_jobs.iter().all(|job| job["job_id"] != held.as_str()),
+        "held job {held}"
+    );
+    let sacct_ended: Vec<Value> = sacct_jobs.into_iter().filter(|job| !job["end"].is_null()).collect();
     let rest_ended: Vec<Value> = ended.into_iter().cloned().collect();
     assert_eq!(
         sacct_ended, rest_ended,

@@ -1,6 +1,9 @@
 //! The `usage-slurmrestd` plugin in-process, against a fake host that plays slurmrestd of a
 //! given release with responses captured from real daemons.
 
+#[path = "rest_source/requeued.rs"]
+mod requeued;
+
 use std::sync::{Arc, Mutex};
 
 use hpcb_plugin_sdk::{json, Host, Plugin, PluginError, Value};
@@ -15,16 +18,16 @@ fn fixture(relative: &str) -> String {
 }
 
 /// A fake slurmrestd: the versions it serves, and its answer (status, body) to a jobs query of
-/// a served version, by version and whether it is the probe's empty query. Records every request.
+/// a served version, by version and request path (with its query). Records every request.
 struct FakeRestd {
     serves: Vec<&'static str>,
-    answer: fn(version: &str, probe: bool) -> (u16, String),
+    answer: fn(version: &str, path: &str) -> (u16, String),
     requests: Mutex<Vec<Value>>,
     token: Option<&'static str>,
 }
 
 impl FakeRestd {
-    fn new(serves: &[&'static str], answer: fn(&str, bool) -> (u16, String)) -> Arc<FakeRestd> {
+    fn new(serves: &[&'static str], answer: fn(&str, &str) -> (u16, String)) -> Arc<FakeRestd> {
         Arc::new(FakeRestd {
             serves: serves.to_vec(),
             answer,
@@ -51,7 +54,7 @@ impl FakeRestd {
                         json!({"status": 404, "headers": {"content-type": "text/plain"}, "body": "Unable find requested URL. Please view /openapi/v3 for API reference."}),
                     );
                 }
-                let (status, body) = (fake.answer)(version, path.contains("start_time=2000-01-01"));
+                let (status, body) = (fake.answer)(version, path);
                 Ok(json!({"status": status, "headers": {"content-type": "application/json"}, "body": body}))
             }
             other => Err(PluginError::new("unknown_capability", other)),
@@ -68,9 +71,14 @@ impl FakeRestd {
     }
 }
 
+/// Whether a request is the probe's empty query (a second in 2000).
+fn is_probe(path: &str) -> bool {
+    path.contains("start_time=2000-01-01")
+}
+
 /// The captured answers of each version: empty for the probe, the 11-job window otherwise.
-fn captured(version: &str, probe: bool) -> (u16, String) {
-    let kind = if probe { "nothing-found" } else { "window" };
+fn captured(version: &str, path: &str) -> (u16, String) {
+    let kind = if is_probe(path) { "nothing-found" } else { "window" };
     (
         200,
         fixture(&format!("{version}/rest-slurmdb-{version}-jobs.{kind}.json")),

@@ -23,6 +23,7 @@ impl AccountQuery {
     }
 
     /// Every account (admin).
+    #[graphql(complexity = "crate::cost::unpaged(child_complexity)")]
     async fn users(&self, ctx: &Context<'_>) -> Result<Vec<UserGql>, ApiError> {
         let p = principal(ctx)?;
         Ok(services(ctx)?

@@ -19,6 +19,7 @@ pub struct AuditQuery;
 impl AuditQuery {
     /// Audit entries, newest first (admin, finance). `after` is the `cursor` of the last edge
     /// of the previous page.
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -24,6 +24,7 @@ impl PaymentQuery {
     }
 
     /// Payments, newest first: your own, or anyone's for admin and finance.
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn payments(
         &self,
         ctx: &Context<'_>,

@@ -3,10 +3,11 @@
 use super::types::PaymentGql;
 use crate::context::{principal, services};
 use crate::error::ApiError;
+use crate::live::SharedReads;
 use async_graphql::{Context, Subscription, ID};
 use futures_util::stream::{self, Stream};
 use hpcb_core::events::{Event, Topic};
-use hpcb_core::payments::{PaymentService, PaymentStatus};
+use hpcb_core::payments::{Payment, PaymentService, PaymentStatus};
 use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -17,6 +18,7 @@ pub struct PaymentSubscription;
 struct Watch {
     rx: broadcast::Receiver<Arc<Event>>,
     payments: PaymentService,
+    reads: Arc<SharedReads<Payment>>,
     id: String,
     first: Option<PaymentGql>,
     done: bool,
@@ -41,6 +43,7 @@ impl PaymentSubscription {
         let state = Watch {
             rx,
             payments: svc.payments.clone(),
+            reads: ctx.data::<Arc<SharedReads<Payment>>>()?.clone(),
             id: current.public_id.clone(),
             first: Some(current.into()),
             done: false,
@@ -54,35 +57,36 @@ impl PaymentSubscription {
                 return Some((first, w));
             }
             loop {
-                match w.rx.recv().await {
-                    Ok(ev) => {
-                        let Event::PaymentChanged { payment_id, .. } = &*ev else {
-                            continue;
-                        };
-                        if *payment_id != w.id {
-                            continue;
-                        }
-                        match w.payments.by_public_id(&w.id).await {
-                            Ok(pay) => {
-                                let out = PaymentGql::from(pay);
-                                w.done = is_final(&out);
-                                return Some((out, w));
-                            }
+                let event = match w.rx.recv().await {
+                    Ok(ev) if matches!(&*ev, Event::PaymentChanged { payment_id, .. } if *payment_id == w.id) => ev,
+                    Ok(_) => continue,
+                    // Missed notices: re-read, the database has the truth.
+                    Err(RecvError::Lagged(_)) => Arc::new(Event::PaymentChanged {
+                        payment_id: w.id.clone(),
+                        receipt_id: 0,
+                        username: String::new(),
+                        status: String::new(),
+                    }),
+                    Err(RecvError::Closed) => return None,
+                };
+                let topic = Topic::Payment(w.id.clone());
+                let (payments, id) = (w.payments.clone(), w.id.clone());
+                let read = w
+                    .reads
+                    .get(&topic, &event, || async move {
+                        match payments.by_public_id(&id).await {
+                            Ok(pay) => Some(pay),
                             Err(e) => {
                                 tracing::warn!(error = %e, "payment status feed could not load the payment");
-                                continue;
+                                None
                             }
                         }
-                    }
-                    // Missed notices: re-read, the database has the truth.
-                    Err(RecvError::Lagged(_)) => {
-                        if let Ok(pay) = w.payments.by_public_id(&w.id).await {
-                            let out = PaymentGql::from(pay);
-                            w.done = is_final(&out);
-                            return Some((out, w));
-                        }
-                    }
-                    Err(RecvError::Closed) => return None,
+                    })
+                    .await;
+                if let Some(pay) = read {
+                    let out = PaymentGql::from(pay);
+                    w.done = is_final(&out);
+                    return Some((out, w));
                 }
             }
         }))

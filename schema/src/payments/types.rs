@@ -122,6 +122,7 @@ impl PaymentGql {
     }
 
     /// Refunds, oldest first.
+    #[graphql(complexity = "crate::cost::unpaged(child_complexity)")]
     async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<RefundGql>, ApiError> {
         Ok(services(ctx)?
             .payments

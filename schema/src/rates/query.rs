@@ -24,6 +24,7 @@ impl RateQuery {
     }
 
     /// Every rate version, newest first; of one tier when given.
+    #[graphql(complexity = "crate::cost::unpaged(child_complexity)")]
     async fn rate_history(&self, ctx: &Context<'_>, tier: Option<String>) -> Result<Vec<RateGql>, ApiError> {
         let p = principal(ctx)?;
         Ok(services(ctx)?

@@ -60,6 +60,7 @@ pub struct ReceiptQuery;
 #[Object]
 impl ReceiptQuery {
     /// Your receipts, newest first.
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn my_receipts(
         &self,
         ctx: &Context<'_>,
@@ -86,6 +87,7 @@ impl ReceiptQuery {
     }
 
     /// Everyone's receipts (admin, finance).
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn receipts(
         &self,
         ctx: &Context<'_>,
@@ -119,6 +121,7 @@ impl ReceiptQuery {
 
     /// Billed jobs whose usage changed after billing (requeued, corrected): never re-priced on
     /// the issued receipt, listed here for finance (admin, finance).
+    #[graphql(complexity = "crate::cost::unpaged(child_complexity)")]
     async fn billing_adjustments(&self, ctx: &Context<'_>) -> Result<Vec<BillingAdjustmentGql>, ApiError> {
         let p = principal(ctx)?;
         Ok(services(ctx)?

@@ -3,9 +3,12 @@
 use super::types::ReceiptGql;
 use crate::context::{principal, services};
 use crate::error::ApiError;
+use crate::live::SharedReads;
 use async_graphql::{Context, Subscription, ID};
 use futures_util::stream::{self, Stream};
 use hpcb_core::events::{Event, Topic};
+use hpcb_core::receipts::Receipt;
+use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 
 /// Receipt subscriptions.
@@ -23,34 +26,42 @@ impl ReceiptSubscription {
     ) -> Result<impl Stream<Item = ReceiptGql>, ApiError> {
         let p = principal(ctx)?.clone();
         let svc = services(ctx)?.clone();
+        let reads = ctx.data::<Arc<SharedReads<Receipt>>>()?.clone();
         let id = super::query::parse_id(&receipt_id)?;
-        let rx = svc.events.subscribe(Topic::Receipt(id));
-        // Refuses (as NOT_FOUND) receipts the caller may not see, before anything streams.
+        // Refuses (as NOT_FOUND) receipts the caller may not see, before subscribing to anything.
         svc.receipts.get(&p, id).await?;
-        Ok(stream::unfold((rx, svc, p), move |(mut rx, svc, p)| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(ev) => {
-                        let Event::ReceiptChanged { receipt_id, .. } = &*ev else {
-                            continue;
-                        };
-                        if *receipt_id != id {
-                            continue;
-                        }
-                        match svc.receipts.get(&p, id).await {
-                            Ok(r) => return Some((ReceiptGql::from(r), (rx, svc, p))),
-                            Err(e) => {
-                                tracing::warn!(error = %e, "receipt feed could not load the receipt");
-                                continue;
+        let rx = svc.events.subscribe(Topic::Receipt(id));
+        let topic = Topic::Receipt(id);
+        Ok(stream::unfold(rx, move |mut rx| {
+            let (svc, p, reads, topic) = (svc.clone(), p.clone(), reads.clone(), topic.clone());
+            async move {
+                loop {
+                    let event = match rx.recv().await {
+                        Ok(ev) if matches!(&*ev, Event::ReceiptChanged { receipt_id, .. } if *receipt_id == id) => ev,
+                        Ok(_) => continue,
+                        // Missed notices: a fresh read tells the truth.
+                        Err(RecvError::Lagged(_)) => Arc::new(Event::ReceiptChanged {
+                            receipt_id: id,
+                            username: String::new(),
+                            status: String::new(),
+                        }),
+                        Err(RecvError::Closed) => return None,
+                    };
+                    let read = reads
+                        .get(&topic, &event, || async {
+                            match svc.receipts.by_id(id).await {
+                                Ok(r) => r,
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "receipt feed could not load the receipt");
+                                    None
+                                }
                             }
-                        }
+                        })
+                        .await;
+                    match read {
+                        Some(r) if p.may_see_user(&r.username) => return Some((ReceiptGql::from(r), rx)),
+                        _ => continue,
                     }
-                    Err(RecvError::Lagged(_)) => {
-                        if let Ok(r) = svc.receipts.get(&p, id).await {
-                            return Some((ReceiptGql::from(r), (rx, svc, p)));
-                        }
-                    }
-                    Err(RecvError::Closed) => return None,
                 }
             }
         }))

@@ -121,6 +121,7 @@ impl From<Receipt> for ReceiptGql {
 #[ComplexObject]
 impl ReceiptGql {
     /// The billed jobs, each with the rates locked in when the receipt was made.
+    #[graphql(complexity = "crate::cost::unpaged(child_complexity)")]
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<ReceiptLineGql>, ApiError> {
         let currency = self.total.currency.clone();
         if let Some(lines) = &self.preview_lines {

@@ -46,6 +46,7 @@ async fn page(
 #[Object]
 impl UsageQueryRoot {
     /// Your jobs with their hours and costs, newest first (running jobs first of all).
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn my_usage(
         &self,
         ctx: &Context<'_>,
@@ -65,6 +66,7 @@ impl UsageQueryRoot {
     }
 
     /// Anyone's jobs, or one user's (admin, finance).
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn usage(
         &self,
         ctx: &Context<'_>,
@@ -80,6 +82,7 @@ impl UsageQueryRoot {
 
     /// Totals grouped by user, account, partition, tier, day or month, computed by the
     /// database. Users get their own totals; admin and finance everyone's (or `user`'s).
+    #[graphql(complexity = "crate::cost::unpaged(child_complexity)")]
     async fn usage_summary(
         &self,
         ctx: &Context<'_>,

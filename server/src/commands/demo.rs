@@ -68,6 +68,8 @@ pub async fn run(mut config: Config, jobs: usize) -> Result<(), Failure> {
             timeout_secs: 30,
         });
     }
+    // The demo is for exploring: GraphiQL on, whatever the default.
+    config.graphql.graphiql = true;
     let configured_admin = !config.auth.admin_password.is_empty();
     let app = Application::build(config).await?;
     let services = app.services().clone();

@@ -97,6 +97,9 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Resolved, 
 pub fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     let peer_ip = peer.ip();
     if !state.trusted_proxies.contains(&peer_ip) {
+        if headers.contains_key("x-forwarded-for") {
+            warn_untrusted_proxy(peer_ip);
+        }
         return peer_ip;
     }
     headers
@@ -109,6 +112,20 @@ pub fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpA
                 .find(|ip| !state.trusted_proxies.contains(ip))
         })
         .unwrap_or(peer_ip)
+}
+
+/// Says once per process that a peer sends `X-Forwarded-For` without being a trusted proxy: if
+/// it is a reverse proxy, every client behind it shares one address for login throttling and
+/// connection limits (and one client's failures lock the others out).
+fn warn_untrusted_proxy(peer: IpAddr) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            %peer,
+            "{peer} sends X-Forwarded-For but is not in server.trusted_proxies: if it is your reverse proxy, \
+             add it, or every client behind it shares one address for login throttling and connection limits"
+        );
+    });
 }
 
 /// Request metadata for audit entries.

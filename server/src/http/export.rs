@@ -90,6 +90,13 @@ pub(crate) fn plain_error(status: StatusCode, message: &str) -> Response {
 pub async fn authorize(state: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Principal, Response> {
     let resolved = resolve(state, headers).await.map_err(|e| match e {
         CoreError::Unauthenticated(m) => plain_error(StatusCode::UNAUTHORIZED, &m),
+        CoreError::Unavailable(detail) => {
+            tracing::warn!(error = %detail, "cannot resolve caller: database unavailable");
+            plain_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database cannot be reached right now; retry in a moment",
+            )
+        }
         other => {
             tracing::error!(error = %other, "cannot resolve caller");
             plain_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")

@@ -76,6 +76,7 @@ pub fn caller_error(e: CoreError, media: Media) -> Response {
     let status = match &e {
         CoreError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
+        CoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let err = core_to_graphql(e);
@@ -85,7 +86,7 @@ pub fn caller_error(e: CoreError, media: Media) -> Response {
 
 /// The operation type the request will run (`None` if the document does not parse or does not
 /// name a unique operation; execution then reports the error).
-fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
+pub(crate) fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
     let doc = async_graphql::parser::parse_query(query).ok()?;
     match (&doc.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
@@ -118,7 +119,26 @@ async fn execute(
         Ok(r) => r,
         Err(e) => return caller_error(e, media),
     };
-    let meta = request_meta(client_ip(state, peer, headers), headers, request_id);
+    let ip = client_ip(state, peer, headers);
+    let caller_key = resolved
+        .principal
+        .as_ref()
+        .map_or_else(|| format!("address {ip}"), |p| format!("user {}", p.username));
+    let Some(_slot) = state.per_caller.try_enter(caller_key) else {
+        let mut r = request_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            media,
+            ErrorCode::RateLimited,
+            &format!(
+                "more than {} operations at once; wait for one to finish",
+                state.config.graphql.max_concurrent_per_caller
+            ),
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return r;
+    };
+    let meta = request_meta(ip, headers, request_id);
     let request = request.data(Caller(resolved.principal)).data(meta);
     let timeout = Duration::from_secs(state.config.graphql.timeout_secs);
     let mut resp = match tokio::time::timeout(timeout, state.schema.execute(request)).await {
@@ -169,12 +189,16 @@ async fn execute(
             serde_json::to_value(&resp.extensions).unwrap_or_default(),
         );
     }
-    let mut out = (
-        status,
-        [(header::CONTENT_TYPE, media.content_type())],
-        serde_json::Value::Object(body).to_string(),
-    )
-        .into_response();
+    let mut text = serde_json::Value::Object(body).to_string();
+    let max = state.config.graphql.max_response_bytes;
+    if text.len() > max {
+        text = serde_json::json!({"errors": [{
+            "message": format!("the answer is larger than {max} bytes; ask for fewer items (`first`) or fewer fields"),
+            "extensions": {"code": ErrorCode::ResponseTooLarge.as_str()},
+        }]})
+        .to_string();
+    }
+    let mut out = (status, [(header::CONTENT_TYPE, media.content_type())], text).into_response();
     for (name, value) in resp.http_headers.iter() {
         out.headers_mut().append(name, value.clone());
     }
@@ -225,12 +249,23 @@ pub async fn post(
     let limit = state.config.graphql.max_body_bytes;
     let bytes = match to_bytes(body, limit).await {
         Ok(b) => b,
-        Err(_) => {
+        Err(e) if is_length_limit(&e) => {
             return request_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 media,
                 ErrorCode::BadRequest,
                 &format!("request body is larger than {limit} bytes"),
+            )
+        }
+        Err(_) => {
+            return request_error(
+                StatusCode::REQUEST_TIMEOUT,
+                media,
+                ErrorCode::BadRequest,
+                &format!(
+                    "the request body did not arrive within {} s",
+                    state.config.server.body_timeout_secs
+                ),
             )
         }
     };
@@ -250,6 +285,18 @@ pub async fn post(
     };
     let op = operation_type(&request.query, request.operation_name.as_deref());
     execute(&state, media, &headers, peer, &rid, request, op).await
+}
+
+/// Whether reading a body failed on its size limit (not on a timeout or a broken connection).
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Checks the shape of the request parameters and builds the request.

@@ -16,6 +16,8 @@ pub struct HttpMetrics {
     pub graphql_ops: IntCounterVec,
     /// CSV downloads by kind.
     pub csv_downloads: IntCounterVec,
+    /// Connections closed at once because a connection bound was reached, by which.
+    pub connections_refused: IntCounterVec,
 }
 
 impl HttpMetrics {
@@ -39,12 +41,21 @@ impl HttpMetrics {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(graphql_ops.clone()))?;
+        let connections_refused = IntCounterVec::new(
+            Opts::new(
+                "http_connections_refused_total",
+                "Connections closed at once: server_full or address_full",
+            ),
+            &["reason"],
+        )?;
         registry.register(Box::new(csv_downloads.clone()))?;
+        registry.register(Box::new(connections_refused.clone()))?;
         Ok(HttpMetrics {
             requests,
             duration,
             graphql_ops,
             csv_downloads,
+            connections_refused,
         })
     }
 }

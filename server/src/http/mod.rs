@@ -7,11 +7,13 @@ pub mod export;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
+pub mod limits;
 pub mod metrics;
 pub mod observe;
 pub mod payments;
 pub mod receipt_export;
 pub mod receipt_page;
+pub mod serve;
 pub mod ws;
 
 use crate::state::AppState;
@@ -40,6 +42,9 @@ pub fn router(state: AppState) -> Router {
         .route("/payments/dummy/checkout/{id}", get(payments::dummy_checkout))
         .route("/payments/dummy/checkout/{id}/{decision}", post(payments::dummy_decide))
         .fallback(health::not_found)
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            std::time::Duration::from_secs(state.config.server.body_timeout_secs),
+        ))
         .layer(axum::middleware::from_fn(browser::pages_for_browsers))
         .layer(axum::middleware::from_fn(browser::security_headers))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))

@@ -22,6 +22,24 @@ fn incoming_id(req: &Request) -> Option<String> {
     ok.then(|| v.to_owned())
 }
 
+/// The method as a metric label: the standard methods by name, anything else as `OTHER`, so a
+/// client inventing methods cannot create new time series (every label value is one).
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
+    }
+}
+
 /// The middleware.
 pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let id = incoming_id(&req).unwrap_or_else(|| hex::encode(rand::random::<[u8; 8]>()));
@@ -30,7 +48,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method()).to_owned();
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
     let started = Instant::now();

@@ -23,9 +23,10 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 /// `POST /payments/webhook/{provider}`: the raw body goes to the gateway plugin untouched (a
-/// signature covers the exact bytes). Answers: 200 handled or already handled, 400 bad
-/// signature or body, 404 unknown gateway, 409 amount or currency mismatch, 503 gateway or
-/// database unavailable (the gateway retries).
+/// signature covers the exact bytes). Answers: 200 handled or already handled, 400 rejected (a
+/// bad or stale signature, or a validly signed body that is no usable event: retrying cannot
+/// help; the gateway's reason is in the answer and the audit log), 404 unknown gateway, 409
+/// amount or currency mismatch, 503 gateway or database unavailable (the gateway retries).
 pub async fn webhook(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -52,8 +53,10 @@ pub async fn webhook(
     let delivery = WebhookDelivery { headers: lowered, body };
     match state.services.payments.handle_webhook(&provider, delivery, &meta).await {
         Ok(WebhookResult::Rejected(reason)) => {
-            tracing::warn!(provider, reason, "webhook signature rejected");
-            plain_error(StatusCode::BAD_REQUEST, "webhook signature verification failed")
+            tracing::warn!(provider, reason, "webhook rejected");
+            // the plugin's reason names what is wrong with the delivery, never a secret: it is
+            // what an operator reads in the gateway's delivery log
+            plain_error(StatusCode::BAD_REQUEST, &format!("webhook rejected: {reason}"))
         }
         Ok(WebhookResult::Handled(SettleOutcome::Mismatch(why))) => (
             StatusCode::CONFLICT,

@@ -51,7 +51,9 @@ impl CapabilityError {
 }
 
 /// Everything one plugin instance's capability calls need. Handed to the plugin as its
-/// `HostBox`; lives as long as the plugin keeps it.
+/// `HostBox`; lives as long as the plugin keeps it. Cloned for each fresh plugin object that
+/// replaces a retired one.
+#[derive(Clone)]
 pub(crate) struct HostServices {
     plugin_id: String,
     policy: Arc<PluginPolicy>,

@@ -1,21 +1,24 @@
 //! Plugins that panic, hang or answer garbage: each call fails cleanly, the process keeps
-//! running and the host keeps serving other instances and plugins.
+//! running, the host keeps serving other instances and plugins, and the instance itself serves
+//! its next call on a fresh plugin object.
 
 use std::time::{Duration, Instant};
 
-use hpcb_plugin_host::{InstantiateError, PluginCallError, PluginKind, PluginPolicy};
+use hpcb_plugin_host::{InstanceHealth, InstantiateError, PluginCallError, PluginKind, PluginPolicy};
 use serde_json::json;
 
 use crate::support::registry;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_panic_in_call_fails_that_call_and_retires_only_that_instance() {
+async fn a_panic_in_call_fails_that_call_and_the_next_call_runs_on_a_fresh_object() {
     let registry = registry(2);
     let policy = PluginPolicy::default();
     let first = registry
         .instantiate("test-echo", PluginKind::Test, &json!({}), policy.clone())
         .await
         .expect("instantiates");
+    let warm = first.call("echo", &json!({})).await.expect("echo answers");
+    assert_eq!(warm["calls"], json!(1));
 
     let panicked = first.call("panic", &json!({})).await.expect_err("the call panics");
     assert!(matches!(panicked, PluginCallError::Panicked { .. }));
@@ -23,23 +26,22 @@ async fn a_panic_in_call_fails_that_call_and_retires_only_that_instance() {
         panicked.to_string(),
         "plugin test-echo panicked in `panic`: plugin panicked: asked to panic in call"
     );
+    assert!(
+        matches!(first.health(), InstanceHealth::Recovering { ref reason } if reason.contains("panicked")),
+        "{:?}",
+        first.health()
+    );
+    assert_eq!(first.unusable_reason(), None, "the instance is not dead");
 
+    // The poisoned object is gone: a fresh one (its call counter starts again) answers.
     let after = first
-        .call("echo", &json!({}))
-        .await
-        .expect_err("the instance is retired");
-    assert!(matches!(after, PluginCallError::Unusable { .. }), "{after}");
-    assert!(first.unusable_reason().is_some());
-
-    let second = registry
-        .instantiate("test-echo", PluginKind::Test, &json!({}), policy.clone())
-        .await
-        .expect("a new instance can be created");
-    let answer = second
         .call("echo", &json!({ "still": "alive" }))
         .await
-        .expect("the new instance works");
-    assert_eq!(answer["echo"], json!({ "still": "alive" }));
+        .expect("the instance serves on a fresh object");
+    assert_eq!(after["echo"], json!({ "still": "alive" }));
+    assert_eq!(after["calls"], json!(1), "{after}");
+    assert_eq!(first.health(), InstanceHealth::Ready);
+    assert_eq!(first.stuck_calls(), 0);
 
     let garbage = registry
         .instantiate("test-garbage", PluginKind::Test, &json!({}), policy)
@@ -92,7 +94,7 @@ async fn garbage_answers_are_reported_as_invalid_json() {
 
 /// Uses its own runtime: the hung thread never ends, and a plain runtime drop would wait for it.
 #[test]
-fn a_hung_call_times_out_and_the_host_keeps_serving_with_its_only_slot() {
+fn a_hung_call_times_out_and_the_next_call_runs_on_a_fresh_object_with_the_only_slot() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -114,21 +116,20 @@ fn a_hung_call_times_out_and_the_host_keeps_serving_with_its_only_slot() {
         assert!(matches!(error, PluginCallError::Timeout { .. }), "{error}");
         assert_eq!(error.to_string(), "plugin test-echo did not answer `hang` within 300ms");
         assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(hung.stuck_calls(), 1);
+        assert!(
+            matches!(hung.health(), InstanceHealth::Recovering { .. }),
+            "{:?}",
+            hung.health()
+        );
 
-        let retired = hung
+        let fresh = hung
             .call("echo", &json!({}))
             .await
-            .expect_err("the instance is retired");
-        assert!(matches!(retired, PluginCallError::Unusable { .. }), "{retired}");
-
-        let fresh = registry
-            .instantiate("test-echo", PluginKind::Test, &json!({}), policy)
-            .await
-            .expect("a new instance can be created");
-        fresh
-            .call("echo", &json!({}))
-            .await
-            .expect("the host still serves calls");
+            .expect("the same instance serves the next call on a fresh object");
+        assert_eq!(fresh["calls"], json!(1), "{fresh}");
+        assert_eq!(hung.health(), InstanceHealth::Ready);
+        assert_eq!(hung.stuck_calls(), 1, "the abandoned thread is still inside the plugin");
     });
     runtime.shutdown_background();
 }

@@ -1,6 +1,7 @@
 //! Loading, listing and refusing plugin files.
 
-use std::path::Path;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 use hpcb_plugin_host::{ApiVersion, InstantiateError, LoadError, LoadPolicy, PluginKind, PluginPolicy, PluginRegistry};
 use serde_json::json;
@@ -64,10 +65,10 @@ fn each_unusable_file_is_refused_with_its_one_line_reason() {
         "plugin ABI does not match this host's (its plugin API types differ from \
          hpcb-plugin-api 1.x; was it built against a modified copy?)"
     );
-    let text = check(&a.text_file, &any);
-    assert!(
-        text.starts_with("not an hpc-billing plugin: cannot load it as a shared library"),
-        "{text}"
+    assert_eq!(
+        check(&a.text_file, &any),
+        "not an hpc-billing plugin: it is not an ELF shared library (it does not start with the \
+         ELF magic \\x7fELF); plugins are built with cargo as cdylib crates"
     );
     let missing = check(Path::new("/nonexistent/plugin.so"), &any);
     assert_eq!(missing, "cannot read the file: no such file");
@@ -148,4 +149,177 @@ fn refusals_at_load_time_do_not_register_anything() {
         .expect_err("major 2 is refused");
     assert!(matches!(error, LoadError::UnsupportedApiMajor { found: 2 }));
     assert_eq!(registry.list().count(), 0);
+}
+
+/// A copy of the well-behaved plugin at `dir/name` with permission bits `mode`.
+fn echo_copy(dir: &Path, name: &str, mode: u32) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::copy(&artifacts().echo, &path).expect("fixtures can be copied");
+    chmod(&path, mode);
+    path
+}
+
+fn chmod(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[test]
+fn cargo_outputs_and_owner_only_writable_files_load() {
+    // as cargo writes a library (0755 under umask 022), owned by the user who built it, who runs
+    // these tests; `tests/integration/plugins_cli.rs` checks one in place in target/debug
+    let built = std::fs::metadata(&artifacts().echo).expect("built");
+    assert_eq!(built.permissions().mode() & 0o7777, 0o755);
+    assert_eq!(built.uid(), rustix::process::geteuid().as_raw());
+    assert!(PluginRegistry::new(config(1))
+        .check_file(&artifacts().echo, &LoadPolicy::any_kind())
+        .is_ok());
+    let dir = scratch_dir("owner-only");
+    for mode in [0o700, 0o644, 0o555, 0o500] {
+        let path = echo_copy(&dir, &format!("echo-{mode:o}.so"), mode);
+        let info = PluginRegistry::new(config(1))
+            .check_file(&path, &LoadPolicy::any_kind())
+            .unwrap_or_else(|err| panic!("mode {mode:o}: {err}"));
+        assert_eq!(info.id, "test-echo");
+    }
+}
+
+#[test]
+fn files_others_may_write_are_refused_before_loading_with_the_chmod_that_fixes_them() {
+    let dir = scratch_dir("writable-file");
+    let any = LoadPolicy::any_kind();
+    for (mode, writers) in [(0o775, "its group"), (0o757, "others"), (0o666, "its group and others")] {
+        let path = echo_copy(&dir, &format!("echo-{mode:o}.so"), mode);
+        assert_eq!(
+            check(&path, &any),
+            format!(
+                "writable by {writers} (mode {mode:04o}), who could change the code the server would run; \
+                 chmod go-w {}",
+                path.display()
+            )
+        );
+        // what the line says fixes it
+        chmod(&path, mode & !0o022);
+        assert!(PluginRegistry::new(config(1)).check_file(&path, &any).is_ok());
+    }
+    // checked before the loader sees it: a writable text file is refused for being writable
+    let text = dir.join("text.so");
+    std::fs::copy(&artifacts().text_file, &text).expect("copy");
+    chmod(&text, 0o666);
+    assert!(check(&text, &any).starts_with("writable by its group and others (mode 0666)"));
+}
+
+#[test]
+fn files_of_other_users_are_refused_before_loading() {
+    let server = rustix::process::geteuid();
+    if !server.is_root() {
+        // only root can give a file away; CI runs as root
+        eprintln!("skipped: giving a file to another user needs root");
+        return;
+    }
+    let dir = scratch_dir("foreign-owner");
+    let path = echo_copy(&dir, "echo-nobody.so", 0o755);
+    std::os::unix::fs::chown(&path, Some(65534), None).expect("chown");
+    assert_eq!(
+        check(&path, &LoadPolicy::any_kind()),
+        format!(
+            "owned by uid 65534, who is neither root nor the user running the server (uid 0) and could \
+             change the code it would run; chown root {}",
+            path.display()
+        )
+    );
+    std::os::unix::fs::chown(&path, Some(0), None).expect("chown");
+    assert!(PluginRegistry::new(config(1))
+        .check_file(&path, &LoadPolicy::any_kind())
+        .is_ok());
+}
+
+#[test]
+fn directories_fifos_and_other_non_regular_files_are_refused_without_opening_them() {
+    let dir = scratch_dir("not-regular");
+    let any = LoadPolicy::any_kind();
+    let subdir = dir.join("plugin.so");
+    std::fs::create_dir(&subdir).expect("mkdir");
+    assert_eq!(
+        check(&subdir, &any),
+        "it is a directory, not a regular file: give the path of the plugin's .so file"
+    );
+    // opening a FIFO would wait for a writer for ever: it must be refused before that
+    let fifo = dir.join("fifo.so");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    assert_eq!(
+        check(&fifo, &any),
+        "it is a FIFO, not a regular file: give the path of the plugin's .so file"
+    );
+    assert_eq!(
+        check(Path::new("/dev/null"), &any),
+        "it is a device, not a regular file: give the path of the plugin's .so file"
+    );
+}
+
+#[test]
+fn a_directory_anyone_may_change_is_refused_unless_sticky() {
+    let any = LoadPolicy::any_kind();
+    let dir = scratch_dir("world-writable");
+    let path = echo_copy(&dir, "echo.so", 0o755);
+    chmod(&dir, 0o777);
+    assert_eq!(
+        check(&path, &any),
+        format!(
+            "its directory {} is writable by everyone (mode 0777, no sticky bit), so anyone could \
+             replace the plugin; chmod o-w {}",
+            dir.display(),
+            dir.display()
+        )
+    );
+    // as /tmp: everyone may add files, but only the owner may rename or remove this one
+    chmod(&dir, 0o1777);
+    assert!(PluginRegistry::new(config(1)).check_file(&path, &any).is_ok());
+    // a group may write it: not refused (shared install directories are often so)
+    chmod(&dir, 0o775);
+    assert!(PluginRegistry::new(config(1)).check_file(&path, &any).is_ok());
+
+    // a symbolic link in a directory anyone may change could be pointed anywhere
+    let safe = scratch_dir("link-target");
+    let target = echo_copy(&safe, "echo.so", 0o755);
+    let links = scratch_dir("links");
+    let link = links.join("echo-link.so");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    assert!(PluginRegistry::new(config(1)).check_file(&link, &any).is_ok());
+    chmod(&links, 0o777);
+    let canonical_links = std::fs::canonicalize(&links).expect("canonical");
+    assert!(
+        check(&link, &any).starts_with(&format!(
+            "its directory {} is writable by everyone",
+            canonical_links.display()
+        )),
+        "{}",
+        check(&link, &any)
+    );
+    chmod(&links, 0o755);
+}
+
+#[test]
+fn load_dir_reports_unsafe_files_and_loads_the_rest() {
+    let dir = scratch_dir("load-dir-unsafe");
+    echo_copy(&dir, "a-echo.so", 0o755);
+    let writable = echo_copy(&dir, "b-writable.so", 0o666);
+    let mut registry = PluginRegistry::new(config(1));
+    let report = registry
+        .load_dir(&dir, &LoadPolicy::any_kind())
+        .expect("the directory is readable");
+    assert_eq!(report.loaded.len(), 1);
+    let refused: Vec<String> = report.refused.iter().map(ToString::to_string).collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0].ends_with(&format!(
+            "b-writable.so: writable by its group and others (mode 0666), who could change the code the \
+             server would run; chmod go-w {}",
+            std::fs::canonicalize(&writable).expect("canonical").display()
+        )),
+        "{refused:?}"
+    );
 }

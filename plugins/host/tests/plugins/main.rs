@@ -5,4 +5,5 @@ mod capabilities;
 mod compat;
 mod failures;
 mod loading;
+mod recovery;
 mod support;

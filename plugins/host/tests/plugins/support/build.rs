@@ -40,14 +40,22 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// A fresh directory under cargo's scratch directory for integration tests.
+/// A fresh directory under cargo's scratch directory for integration tests, writable by its
+/// owner only (the host refuses plugins others could replace), whatever the umask.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("hpcb-plugin-host-tests")
         .join(format!("{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch directory can be created");
+    set_mode(&dir, 0o755);
     dir
+}
+
+/// Sets permission bits: the tests' files must not depend on the umask of whoever runs them.
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("scratch files can be chmod-ed");
 }
 
 fn build_all() -> Artifacts {
@@ -103,6 +111,7 @@ fn build_all() -> Artifacts {
         text_file: {
             let path = library("not-a-plugin");
             std::fs::write(&path, "this is a text file, not a shared library\n").expect("scratch files are writable");
+            set_mode(&path, 0o644);
             path
         },
     };
@@ -154,5 +163,7 @@ fn collect(messages: &[serde_json::Value], crate_name: &str, destination: &Path)
         .find(|path| path.to_string_lossy().ends_with(&suffix))
         .unwrap_or_else(|| panic!("cargo built no shared library for {crate_name}"));
     std::fs::copy(&built, destination).expect("built library can be copied");
+    // as cargo writes it under the usual umask 022
+    set_mode(destination, 0o755);
     destination.to_owned()
 }

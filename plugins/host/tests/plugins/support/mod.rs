@@ -19,13 +19,20 @@ pub fn config(max_concurrent_calls: usize) -> HostConfig {
     HostConfig {
         max_concurrent_calls,
         clock: Arc::new(|| TEST_NOW_MS),
+        ..HostConfig::default()
     }
 }
 
 /// A registry with `test-echo` and `test-garbage` loaded.
 pub fn registry(max_concurrent_calls: usize) -> PluginRegistry {
+    registry_with(config(max_concurrent_calls))
+}
+
+/// A registry with `test-echo` and `test-garbage` loaded, under a host configuration of the
+/// test's own.
+pub fn registry_with(config: HostConfig) -> PluginRegistry {
     logs::install();
-    let mut registry = PluginRegistry::new(config(max_concurrent_calls));
+    let mut registry = PluginRegistry::new(config);
     for path in [&artifacts().echo, &artifacts().garbage] {
         registry
             .load_file(path, &LoadPolicy::any_kind())

@@ -132,13 +132,15 @@ else
 fi
 
 step "Python test peers"
-# localstripe, a fake Stripe server, in a virtualenv of its own (kept between runs).
+# localstripe (a fake Stripe server) and schemathesis (schema-driven API fuzzing), in a
+# virtualenv of their own (kept between runs).
 py_env="$cache/py"
 localstripe_version=1.15.10
-if ! "$py_env/bin/python" -c "import importlib.metadata as m; assert m.version('localstripe') == '$localstripe_version'" >/dev/null 2>&1; then
+schemathesis_version=4.32.5
+if ! "$py_env/bin/python" -c "import importlib.metadata as m; assert m.version('localstripe') == '$localstripe_version' and m.version('schemathesis') == '$schemathesis_version'" >/dev/null 2>&1; then
   python3 -m venv "$py_env" >/dev/null 2>&1 \
-    && "$py_env/bin/pip" install -q --disable-pip-version-check "localstripe==$localstripe_version" \
-    || lack localstripe "pip install localstripe==$localstripe_version into $py_env failed"
+    && "$py_env/bin/pip" install -q --disable-pip-version-check "localstripe==$localstripe_version" "schemathesis==$schemathesis_version" \
+    || lack "python peers" "pip install localstripe==$localstripe_version schemathesis==$schemathesis_version into $py_env failed"
 fi
 [ -x "$py_env/bin/python" ] && export HPC_BILLING_TEST_PYTHON="$py_env/bin/python"
 echo "ok"

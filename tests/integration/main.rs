@@ -25,5 +25,6 @@ mod payments;
 mod plugins_cli;
 mod private_pg;
 mod receipts;
+mod schema_fuzz;
 mod slurm;
 mod usage;

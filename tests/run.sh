@@ -158,8 +158,14 @@ figures="$(mktemp)"
 trap 'rm -f "$skip_log" "$out_log" "$figures"; stop_slurm' EXIT
 export HPC_BILLING_TEST_SKIP_LOG="$skip_log" HPC_BILLING_TEST_FIGURES="$figures"
 start=$(date +%s)
-cargo test --workspace "${features[@]}" --no-fail-fast "${cargo_args[@]}" 2>&1 | tee "$out_log"
-status=${PIPESTATUS[0]}
+# Into a file, followed live: a pipe is shared with every server the tests start, and one that
+# turns on non-blocking mode for it would make libtest's own writes fail (EAGAIN); a regular
+# file never refuses a write.
+cargo test --workspace "${features[@]}" --no-fail-fast "${cargo_args[@]}" > "$out_log" 2>&1 &
+test_pid=$!
+tail -n +1 --pid="$test_pid" -f "$out_log"
+wait "$test_pid"
+status=$?
 elapsed=$(( $(date +%s) - start ))
 
 # libtest prints one "test result:" line per test binary; a skipped test passed as far as
@@ -173,6 +179,14 @@ read -r passed failed ignored < <(awk '
     }
   }
   END { print p + 0, f + 0, g + 0 }' "$out_log")
+# A test binary that died before its result line still shows its failed tests by name.
+failed_named=$(grep -c -E '^test .* \.\.\. FAILED$' "$out_log" || true)
+[ "$failed_named" -gt "$failed" ] && failed=$failed_named
+binaries=$(grep -c -E '^\s+Running ' "$out_log" || true)
+results=$(grep -c '^test result: ' "$out_log" || true)
+doctests=$(grep -c -E '^\s+Doc-tests ' "$out_log" || true)
+unfinished=$(( binaries + doctests - results ))
+[ "$unfinished" -gt 0 ] && failed=$(( failed + unfinished ))
 skipped=$(cut -f2 "$skip_log" | sort -u | grep -c . || true)
 pam_unbuilt=0
 if [ "${#features[@]}" = 0 ]; then pam_unbuilt=1; fi
@@ -192,6 +206,9 @@ if [ "$skipped" -gt 0 ] || [ "$pam_unbuilt" = 1 ]; then
   sort -t $'\t' -k1,1 -k2,2 -u "$skip_log" | awk -F '\t' '
     { n[$1]++; if (!($1 in why)) why[$1] = $3 }
     END { for (p in n) printf "  %s: %d test%s: %s\n", p, n[p], n[p] == 1 ? "" : "s", why[p] }' | sort
+fi
+if [ "$unfinished" -gt 0 ]; then
+  echo "$unfinished test binaries ended without their result line (crashed or aborted); their tests are not all counted: see above"
 fi
 if [ "$status" != 0 ] && [ "$failed" = 0 ]; then
   echo "cargo test exited with $status before every test ran (a build error?); see above"

@@ -20,6 +20,10 @@ mod usage;
 
 pub use context::{Caller, CookiePolicy, SessionCookies};
 pub use error::{core_to_graphql, ApiError, ErrorCode};
+/// The `Decimal` and `DateTime` scalars, for tests from outside the crate of how they read input
+/// values (`tests/fuzz`).
+#[doc(hidden)]
+pub use scalars::{DateTime, Dec};
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use hpcb_core::Services;

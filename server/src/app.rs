@@ -300,7 +300,10 @@ impl Application {
             schema,
             ws_sockets: Arc::new(tokio::sync::Semaphore::new(config.graphql.max_ws_connections)),
             ws_counts: Arc::default(),
-            per_caller: http::limits::PerCaller::new(config.graphql.max_concurrent_per_caller),
+            per_caller: http::limits::PerCaller::new(
+                config.graphql.max_concurrent_per_caller,
+                config.graphql.max_waiting_per_caller,
+            ),
             config,
             metrics,
             trusted_proxies,
@@ -405,10 +408,11 @@ async fn janitor(
             _ = stop.wait_for(|s| *s) => return,
         }
         match payments.janitor_pass(100).await {
-            Ok(r) if r.checked > 0 => tracing::info!(
+            Ok(r) if r.checked > 0 || r.refunds_retried > 0 => tracing::info!(
                 checked = r.checked,
                 changed = r.changed,
                 errors = r.errors,
+                refunds_retried = r.refunds_retried,
                 "payment janitor pass"
             ),
             Ok(_) => {}

@@ -190,6 +190,8 @@ pub struct GraphqlConfig {
     pub max_subscriptions_per_address: usize,
     /// Queries and mutations running at once for one account (or, anonymous, one address).
     pub max_concurrent_per_caller: usize,
+    /// More of them waiting for their turn (up to 10 s) before `RATE_LIMITED`.
+    pub max_waiting_per_caller: usize,
     /// Largest answer, bytes; a larger one is replaced by a `RESPONSE_TOO_LARGE` error.
     pub max_response_bytes: usize,
 }
@@ -239,6 +241,12 @@ pub struct PluginsConfig {
     pub dir: String,
     /// Plugin calls running at once, across all plugins.
     pub max_concurrent_calls: usize,
+    /// Seconds a plugin call may wait for its turn before failing as busy (not counted in the
+    /// call's own timeout).
+    pub queue_timeout_secs: u64,
+    /// Calls of one plugin instance that may be stuck (abandoned at their timeout, thread still
+    /// inside the plugin) before the instance refuses calls until one returns.
+    pub max_stuck_calls: usize,
 }
 
 /// `[payments]`
@@ -445,6 +453,7 @@ impl Default for GraphqlConfig {
             max_subscriptions_per_user: 500,
             max_subscriptions_per_address: 2_000,
             max_concurrent_per_caller: 8,
+            max_waiting_per_caller: 256,
             max_response_bytes: 8 * 1024 * 1024,
         }
     }
@@ -467,6 +476,8 @@ impl Default for PluginsConfig {
         PluginsConfig {
             dir: String::new(),
             max_concurrent_calls: 4,
+            queue_timeout_secs: 30,
+            max_stuck_calls: 2,
         }
     }
 }
@@ -559,6 +570,8 @@ impl Config {
                 self.server.header_read_timeout_secs as i64,
             ),
             ("server.body_timeout_secs", self.server.body_timeout_secs as i64),
+            ("plugins.queue_timeout_secs", self.plugins.queue_timeout_secs as i64),
+            ("plugins.max_stuck_calls", self.plugins.max_stuck_calls as i64),
             ("graphql.max_depth", self.graphql.max_depth as i64),
             ("graphql.max_complexity", self.graphql.max_complexity as i64),
             ("graphql.max_body_bytes", self.graphql.max_body_bytes as i64),

@@ -20,6 +20,8 @@ use std::time::Duration;
 pub fn load_registry(config: &Config) -> Result<(PluginRegistry, Vec<Refusal>)> {
     let mut registry = PluginRegistry::new(HostConfig {
         max_concurrent_calls: config.plugins.max_concurrent_calls.max(1),
+        queue_timeout: Duration::from_secs(config.plugins.queue_timeout_secs),
+        max_stuck_calls: config.plugins.max_stuck_calls.max(1),
         ..HostConfig::default()
     });
     let dir = config.plugin_dir();

@@ -256,3 +256,24 @@ async fn cookie_mutations_over_a_socket_need_the_csrf_token() {
     let r = run(&mut ws, "1", "mutation { logout }").await.expect("answer");
     assert_eq!(r["payload"]["data"]["logout"], true, "{r}");
 }
+
+#[tokio::test]
+async fn a_logout_on_one_replica_ends_the_socket_on_another() {
+    if !crate::harness::postgres_available().await {
+        return;
+    }
+    let a = Server::start(Backend::Postgres).await;
+    let b = a.replica().await;
+    let token = user(&a, "sock-replica", "USER").await;
+    let mut ws = init(&b, &token).await;
+    let me = run(&mut ws, "1", "{ me { username } }").await.expect("next");
+    assert_eq!(me["payload"]["data"]["me"]["username"], "sock-replica", "{me}");
+    let mut client = a.client();
+    client.token = Some(token);
+    client.gql("mutation { logout }", json!({})).await;
+    assert_eq!(
+        closed(&mut ws).await,
+        4401,
+        "the event crossed replicas through PostgreSQL"
+    );
+}

@@ -348,7 +348,20 @@ async fn signed_deliveries_that_are_no_event_or_dated_ahead_are_refused_and_audi
 both_backends!(signed_deliveries_that_are_no_event_or_dated_ahead_are_refused_and_audited);
 
 async fn a_thousand_concurrent_deliveries_settle_once(backend: Backend) {
-    let s = server(backend).await;
+    // A gateway delivers from many addresses (or through a trusted proxy); from this one test
+    // address the per-address connection bound is raised to let all 1,000 in at once.
+    build_plugin(DUMMY_PACKAGE);
+    let s = crate::usage::server_with_usage_on(
+        crate::harness::TestDb::new(backend).await,
+        200,
+        0,
+        &config(),
+        &[
+            ("HPC_BILLING_SERVER_MAX_CONNECTIONS", "2000"),
+            ("HPC_BILLING_SERVER_MAX_CONNECTIONS_PER_ADDRESS", "1500"),
+        ],
+    )
+    .await;
     let admin = s.admin().await;
     assert!(admin.gql(INGEST, json!({})).await["errors"].is_null());
     let bob = s.user_with_role(&admin, "bob", "USER").await;

@@ -106,7 +106,9 @@ pub enum WebhookVerdict {
         /// What it says.
         report: GatewayReport,
     },
-    /// Not from the gateway (or too old); the reason is for the audit log.
+    /// Refused for good (HTTP 400, never retried usefully): not from the gateway, a timestamp
+    /// outside the tolerance either way, or a correctly signed body that is no usable event.
+    /// The reason goes to the audit log and the answer.
     Rejected(String),
 }
 

@@ -28,7 +28,8 @@ pub(super) const GATEWAY_ACTOR: &str = "gateway";
 pub enum WebhookResult {
     /// Verified and handled.
     Handled(SettleOutcome),
-    /// The signature did not verify; audited, nothing else happened.
+    /// Refused by the gateway's verification (signature, timestamp, or a signed body that is no
+    /// usable event); audited, nothing else happened.
     Rejected(String),
 }
 

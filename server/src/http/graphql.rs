@@ -124,13 +124,13 @@ async fn execute(
         .principal
         .as_ref()
         .map_or_else(|| format!("address {ip}"), |p| format!("user {}", p.username));
-    let Some(_slot) = state.per_caller.try_enter(caller_key) else {
+    let Some(_slot) = state.per_caller.enter(caller_key).await else {
         let mut r = request_error(
             StatusCode::TOO_MANY_REQUESTS,
             media,
             ErrorCode::RateLimited,
             &format!(
-                "more than {} operations at once; wait for one to finish",
+                "more than {} operations at once and too many waiting; wait for one to finish",
                 state.config.graphql.max_concurrent_per_caller
             ),
         );

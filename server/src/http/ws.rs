@@ -459,16 +459,14 @@ impl Connection {
         } else {
             None
         };
-        let slot = if op == Some(OperationType::Subscription) {
-            None
-        } else {
-            let key = principal
+        // Queries and mutations take their turn among the caller's operations (in the task).
+        let turn = (op != Some(OperationType::Subscription)).then(|| {
+            principal
                 .as_ref()
-                .map_or_else(|| format!("address {}", self.ip), |p| format!("user {}", p.username));
-            Some(self.state.per_caller.try_enter(key).ok_or_else(|| {
-                json!({"message": format!("more than {} operations at once; wait for one to finish", g.max_concurrent_per_caller), "extensions": {"code": ErrorCode::RateLimited.as_str()}})
-            })?)
-        };
+                .map_or_else(|| format!("address {}", self.ip), |p| format!("user {}", p.username))
+        });
+        let per_caller = Arc::clone(&self.state.per_caller);
+        let busy = json!({"message": format!("more than {} operations at once and too many waiting; wait for one to finish", g.max_concurrent_per_caller), "extensions": {"code": ErrorCode::RateLimited.as_str()}});
         let request = request.data(Caller(principal)).data(self.meta.clone());
         let schema = self.state.schema.clone();
         let out = out.clone();
@@ -476,7 +474,19 @@ impl Connection {
         let id = id.to_owned();
         let timeout = Duration::from_secs(g.timeout_secs);
         let task = tokio::spawn(async move {
-            let _slot = slot;
+            let _slot = match turn {
+                None => None,
+                Some(key) => match per_caller.enter(key).await {
+                    Some(slot) => Some(slot),
+                    None => {
+                        let _ = out
+                            .send(text(json!({"type": "error", "id": id, "payload": [busy]})))
+                            .await;
+                        let _ = done.send(id);
+                        return;
+                    }
+                },
+            };
             if op == Some(OperationType::Subscription) {
                 let mut stream = schema.execute_stream(request);
                 let mut first = true;

@@ -123,7 +123,10 @@ mod ownership {
     const OTHER_WRITE: u32 = 0o002;
     const STICKY: u32 = 0o1000;
 
-    /// Owned by root or by the user running the server, and writable by its owner only.
+    /// Owned by root or by the user running the server, and writable by its owner only. Group
+    /// write is accepted when the group is the owner's personal group (same id as the owner, as
+    /// distributions that build with umask 002 create them): nobody else is in it, and cargo
+    /// writes 0775 files under that umask.
     pub(super) fn check_owner_and_mode(file: &Path, metadata: &Metadata) -> Result<(), LoadError> {
         let server = rustix::process::geteuid().as_raw();
         let owner = metadata.uid();
@@ -135,7 +138,9 @@ mod ownership {
             });
         }
         let mode = metadata.mode() & 0o7777;
-        let writers = match (mode & GROUP_WRITE != 0, mode & OTHER_WRITE != 0) {
+        let personal_group = metadata.gid() == owner && owner != 0;
+        let group_writes = mode & GROUP_WRITE != 0 && !personal_group;
+        let writers = match (group_writes, mode & OTHER_WRITE != 0) {
             (false, false) => return Ok(()),
             (true, false) => "its group",
             (false, true) => "others",

@@ -277,3 +277,70 @@ async fn a_logout_on_one_replica_ends_the_socket_on_another() {
         "the event crossed replicas through PostgreSQL"
     );
 }
+
+#[tokio::test]
+async fn a_subscription_flood_from_one_user_is_capped() {
+    let s = Server::start_with(
+        Backend::Sqlite,
+        &[
+            ("HPC_BILLING_GRAPHQL_MAX_SUBSCRIPTIONS_PER_USER", "300"),
+            ("HPC_BILLING_GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION", "50"),
+        ],
+    )
+    .await;
+    let pid = s.pid().expect("pid");
+    let rss = || {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let token = s.admin().await.token.expect("token");
+    let before = rss();
+    // 10 sockets each asking for 60 subscriptions: 600 asked, 300 allowed for the account.
+    let mut sockets = Vec::new();
+    let (mut accepted, mut refused) = (0, 0);
+    for _ in 0..10 {
+        let mut ws = init(&s, &token).await;
+        for i in 0..60 {
+            send(&mut ws, json!({"type": "subscribe", "id": format!("s{i}"), "payload": {"query": "subscription { auditAppended { id } }"}})).await;
+        }
+        // Refusals come back at once; the rest are live and quiet.
+        while let Ok(Ok(v)) = tokio::time::timeout(Duration::from_millis(300), next(&mut ws)).await {
+            if v["type"] == "error" {
+                assert_eq!(v["payload"][0]["extensions"]["code"], "RATE_LIMITED", "{v}");
+                refused += 1;
+            }
+        }
+        accepted += 60;
+        sockets.push(ws);
+    }
+    accepted -= refused;
+    let after = rss();
+    // One audited change reaches every live subscription with one database read each.
+    let admin = s.admin().await;
+    admin
+        .gql(
+            "mutation { setTierOverride(username: \"someone\", tier: \"mu\") { tier } }",
+            json!({}),
+        )
+        .await;
+    let mut heard = 0;
+    for ws in sockets.iter_mut() {
+        while let Ok(Ok(v)) = tokio::time::timeout(Duration::from_millis(500), next(ws)).await {
+            if v["type"] == "next" {
+                heard += 1;
+            }
+        }
+    }
+    hpcb_tests::figure(&format!(
+        "600 subscriptions asked by one account on 10 sockets: {accepted} live, {refused} refused with RATE_LIMITED; RSS {} KiB before, {} KiB after; one audited change heard by {heard}",
+        before, after
+    ));
+    assert_eq!(accepted, 300);
+    assert_eq!(refused, 300);
+    assert!(heard >= 300, "every live subscription heard the change: {heard}");
+}

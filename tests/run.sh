@@ -6,16 +6,20 @@
 # line with the command that brings it; those tests are then skipped, visibly (in CI they fail).
 #
 #   bash tests/run.sh            set up, then run the tests
-#   bash tests/run.sh --lints    set up, check formatting and clippy, then run the tests (CI)
+#   bash tests/run.sh --lints    set up, check formatting and clippy, then run the tests
+#   bash tests/run.sh --fuzz     also a short fuzzing run of every cargo-fuzz target (CI passes
+#                                --lints --fuzz; tests/fuzz/README.md has the long run)
 #   bash tests/run.sh -- ARGS    extra arguments for `cargo test` (a filter, say)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 lints=0
+fuzz=0
 cargo_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --lints) lints=1 ;;
+    --fuzz) fuzz=1 ;;
     --) shift; cargo_args=("$@"); break ;;
     *) echo "tests/run.sh: unknown argument $1 (use --lints, or -- followed by cargo test arguments)" >&2; exit 2 ;;
   esac
@@ -192,12 +196,32 @@ pam_unbuilt=0
 if [ "${#features[@]}" = 0 ]; then pam_unbuilt=1; fi
 passed=$(( passed - skipped ))
 
+fuzz_failed=0
+fuzz_targets=0
+if [ "$fuzz" = 1 ]; then
+  step "fuzzing: a short run of every target"
+  fuzz_log="$(mktemp)"
+  if bash tests/fuzz/run.sh --seconds "${HPC_BILLING_TEST_FUZZ_SECONDS:-10}" > "$fuzz_log" 2>&1; then :; else fuzz_failed=1; fi
+  grep -E '^(fuzz:|target |[a-z_]+ +[0-9?]+ +[0-9]+ +[0-9]+$|    )' "$fuzz_log" || tail -20 "$fuzz_log"
+  fuzz_targets=$(grep -cE '^[a-z_]+ +[0-9?]+ +[0-9]+ +[0-9]+$' "$fuzz_log" || true)
+  rm -f "$fuzz_log"
+  [ "$fuzz_failed" = 1 ] && status=1
+fi
+
 if [ -s "$figures" ]; then
   step "figures measured by the tests"
   sort "$figures" | awk -F '\t' '{ printf "  %s: %s\n", $1, $2 }'
 fi
 
 step "summary"
+if [ "$fuzz" = 1 ]; then
+  if [ "$fuzz_failed" = 1 ]; then
+    echo "fuzzing: $fuzz_targets targets run; a target crashed or did not build (see above)"
+    failed=$(( failed + 1 ))
+  else
+    echo "fuzzing: $fuzz_targets targets, no crash"
+  fi
+fi
 echo "ran $(( passed + failed + skipped )) tests in ${elapsed}s: $passed passed, $failed failed, $skipped skipped, $ignored ignored"
 if [ "$skipped" -gt 0 ] || [ "$pam_unbuilt" = 1 ]; then
   echo "skipped, by peer:"

@@ -53,8 +53,16 @@ impl Plugin for OmiseGateway {
     }
 }
 
+/// Whether `id` has the shape of an Omise charge id (`chrg_` and letters, digits, `_`): only
+/// such an id is put into a request path, so a signed event cannot point a re-fetch at
+/// `/charges/` (the list), `/charges/..` (the API root) or anywhere else.
+fn is_charge_id(id: &str) -> bool {
+    id.strip_prefix("chrg_")
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+}
+
 fn check_charge_id(external_id: &str) -> Result<(), PluginError> {
-    if external_id.starts_with("chrg_") {
+    if is_charge_id(external_id) {
         Ok(())
     } else {
         Err(PluginError::bad_request(format!(
@@ -200,6 +208,11 @@ impl OmiseGateway {
                 event.event_type,
             )));
         };
+        if !is_charge_id(&charge_id) {
+            return Ok(WebhookAnswer::Rejected(format!(
+                "signature valid, but the body is unusable: {charge_id:?} is not an Omise charge id (chrg_…)"
+            )));
+        }
         // the webhook's copy may be stale or reordered: the charge as Omise has it now decides
         let charge: Charge = self.api().charge(&charge_id)?;
         Ok(WebhookAnswer::Verified(VerifiedEvent {
@@ -244,5 +257,18 @@ impl OmiseGateway {
             refund_id: refund.id,
             amount_minor: refund.amount,
         })
+    }
+}
+
+#[cfg(test)]
+mod charge_id_tests {
+    use super::is_charge_id;
+
+    #[test]
+    fn only_charge_shaped_ids_reach_a_request_path() {
+        assert!(is_charge_id("chrg_test_5x0ab12"));
+        for bad in ["", "chrg_", "..", "chrg_..", "chrg_a/b", "chrg_a?x", "evnt_1", "chrg_a%2f"] {
+            assert!(!is_charge_id(bad), "{bad}");
+        }
     }
 }

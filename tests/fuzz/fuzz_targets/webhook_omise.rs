@@ -9,7 +9,8 @@
 //! or before the input's signature text, or alone; bit 2 the secret, bit 7 whether the charge
 //! answer is HTTP 200 or 404. The answer must agree with the scheme as Omise documents it
 //! (`hpcb_fuzz::gateway::omise_scheme_check`), Omise is asked only about authentic
-//! deliveries, and only for one charge (`GET /charges/<one path segment>`).
+//! deliveries, and only for one charge (`GET /charges/<id>`, the id one path segment that is not
+//! empty, `.` or `..`).
 
 #![no_main]
 
@@ -65,8 +66,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(request["method"], "GET");
         let url = request["url"].as_str().unwrap_or_default();
         let id = url.strip_prefix(API).and_then(|path| path.strip_prefix("/charges/"));
+        // one path segment, and neither `.` nor `..`, which URL parsers remove with the
+        // segment before them (`/charges/..` is a GET of the API's root)
         assert!(
-            id.is_some_and(|id| !id.is_empty() && !id.contains(['/', '?', '#', '\\'])),
+            id.is_some_and(|id| !matches!(id, "" | "." | "..") && !id.contains(['/', '?', '#', '\\'])),
             "the charge re-fetch left GET /charges/<id>: {url}"
         );
     }

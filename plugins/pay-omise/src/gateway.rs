@@ -267,7 +267,16 @@ mod charge_id_tests {
     #[test]
     fn only_charge_shaped_ids_reach_a_request_path() {
         assert!(is_charge_id("chrg_test_5x0ab12"));
-        for bad in ["", "chrg_", "..", "chrg_..", "chrg_a/b", "chrg_a?x", "evnt_1", "chrg_a%2f"] {
+        for bad in [
+            "",
+            "chrg_",
+            "..",
+            "chrg_..",
+            "chrg_a/b",
+            "chrg_a?x",
+            "evnt_1",
+            "chrg_a%2f",
+        ] {
             assert!(!is_charge_id(bad), "{bad}");
         }
     }

@@ -9,11 +9,9 @@
 //! uses 500 per database).
 
 use crate::harness::{password_of, run_cli, Backend, Client, TestDb};
-use hmac::{Hmac, Mac};
 use rand::Rng as _;
 use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement};
 use serde_json::json;
-use sha2::Sha256;
 use std::time::Duration;
 
 const SECRET: &str = "crash-webhook-secret";
@@ -27,14 +25,8 @@ fn rounds() -> usize {
 }
 
 async fn webhook(http: &reqwest::Client, base: &str, payment: &str, amount: i64) {
-    let t = chrono::Utc::now().timestamp();
     let event = format!("evt_{}", hex::encode(rand::random::<[u8; 6]>()));
-    let body = json!({"id": event, "type": "payment.succeeded", "created": t,
-        "data": {"payment_id": payment, "external_id": format!("dummy_{payment}"), "amount_minor": amount, "currency": "THB"}})
-    .to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
-    mac.update(format!("{t}.{body}").as_bytes());
-    let sig = format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()));
+    let (body, sig) = crate::payments::signed(&event, payment, amount, SECRET);
     let _ = http
         .post(format!("{base}/payments/webhook/dummy"))
         .header("content-type", "application/json")

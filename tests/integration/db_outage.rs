@@ -6,9 +6,7 @@
 
 use crate::harness::{error_code, TestDb};
 use crate::private_pg::PrivatePg;
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use sha2::Sha256;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,15 +24,10 @@ fn outage() -> Duration {
     )
 }
 
+/// A dummy-gateway success for `payment`, signed now; one event id per payment, so the retry
+/// after the outage is the same event.
 fn signed_webhook(payment: &str, amount: i64) -> (String, String) {
-    let t = chrono::Utc::now().timestamp();
-    let body = json!({"id": format!("evt_outage_{payment}"), "type": "payment.succeeded", "created": t,
-        "data": {"payment_id": payment, "external_id": format!("dummy_{payment}"), "amount_minor": amount, "currency": "THB"}})
-    .to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
-    mac.update(format!("{t}.{body}").as_bytes());
-    let sig = format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()));
-    (body, sig)
+    crate::payments::signed(&format!("evt_outage_{payment}"), payment, amount, SECRET)
 }
 
 /// Words that must never reach a client: driver and pool errors.

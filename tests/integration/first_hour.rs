@@ -3,7 +3,7 @@
 //! and what to check (quickly, and before anything is touched), and a way out of a lockout.
 
 use crate::both_backends;
-use crate::harness::{binary, error_code, postgres_admin_url, postgres_available, run_cli, Backend, Server};
+use crate::harness::{binary, error_code, free_port, postgres_admin_url, postgres_available, run_cli, Backend, Server};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -56,11 +56,6 @@ fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("hpcb-{tag}-{}", hex::encode(rand::random::<[u8; 5]>())));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
 }
 
 #[tokio::test]

@@ -59,7 +59,7 @@ pub(crate) async fn receipt_of(c: &Client) -> (String, i64) {
 }
 
 /// A webhook body of the dummy gateway, signed now as the protocol specifies.
-fn signed(event_id: &str, payment: &str, amount: i64, secret: &str) -> (String, String) {
+pub(crate) fn signed(event_id: &str, payment: &str, amount: i64, secret: &str) -> (String, String) {
     signed_at(chrono::Utc::now().timestamp(), event_id, payment, amount, secret)
 }
 

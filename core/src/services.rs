@@ -65,6 +65,10 @@ pub struct Services {
     pub events: EventRouter,
     /// The clock every service uses.
     pub clock: Arc<dyn Clock>,
+    /// The billing currency (of rates entered without one, and of the finance overview).
+    pub currency: Currency,
+    /// The plugin files the server found (see [`Services::with_plugins`]).
+    pub plugins: Arc<Vec<crate::plugins::PluginStatus>>,
 }
 
 impl Services {
@@ -158,6 +162,8 @@ impl Services {
             bus,
             events,
             clock,
+            currency: config.default_currency,
+            plugins: Arc::default(),
         })
     }
 

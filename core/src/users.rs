@@ -28,6 +28,36 @@ pub struct User {
     pub disabled: bool,
     /// Creation time, Unix ms.
     pub created_at: i64,
+    /// Dashboard language chosen; `None` follows the browser.
+    pub language: Option<Language>,
+}
+
+/// A language the dashboard speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    /// English.
+    En,
+    /// Thai.
+    Th,
+}
+
+impl Language {
+    /// Stored code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Th => "th",
+        }
+    }
+
+    /// From a stored code; an unknown one (from a later version) is treated as no choice.
+    pub fn parse(code: &str) -> Option<Language> {
+        match code {
+            "en" => Some(Language::En),
+            "th" => Some(Language::Th),
+            _ => None,
+        }
+    }
 }
 
 impl TryFrom<users::Model> for User {
@@ -43,6 +73,7 @@ impl TryFrom<users::Model> for User {
             auth_source: m.auth_source,
             disabled: m.disabled,
             created_at: m.created_at,
+            language: m.language.as_deref().and_then(Language::parse),
         })
     }
 }
@@ -162,6 +193,7 @@ impl UserService {
             disabled: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
+            language: Set(None),
         }
         .insert(&*tx)
         .await
@@ -296,6 +328,18 @@ impl UserService {
         .await?;
         tx.commit().await?;
         Ok(locked as u64)
+    }
+
+    /// Records the dashboard language the caller chose (their own account only).
+    pub async fn set_language(&self, p: &Principal, language: Language) -> CoreResult<()> {
+        // A preference, not a privilege: cookie callers still prove the request is theirs.
+        p.require_csrf()?;
+        users::Entity::update_many()
+            .col_expr(users::Column::Language, sea_orm::sea_query::Expr::value(language.as_str()))
+            .filter(users::Column::Username.eq(p.username.as_str()))
+            .exec(self.db.conn())
+            .await?;
+        Ok(())
     }
 
     /// Changes the caller's own password after checking the current one; other sessions of

@@ -20,6 +20,7 @@ mod m20261101_000006_receipts;
 mod m20261101_000007_payments;
 mod m20261122_000008_write_paths;
 mod m20261206_000009_throttle_refusals;
+mod m20261206_000010_user_language;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261101_000007_payments::Migration),
             Box::new(m20261122_000008_write_paths::Migration),
             Box::new(m20261206_000009_throttle_refusals::Migration),
+            Box::new(m20261206_000010_user_language::Migration),
         ]
     }
 }

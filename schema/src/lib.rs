@@ -12,6 +12,7 @@ mod context;
 mod cost;
 mod error;
 mod live;
+mod operations;
 mod payments;
 mod rates;
 mod receipts;
@@ -38,6 +39,7 @@ pub struct QueryRoot(
     usage::UsageQueryRoot,
     receipts::ReceiptQuery,
     payments::PaymentQuery,
+    operations::OperationsQuery,
 );
 
 /// Root mutation type.
@@ -102,6 +104,10 @@ pub fn build(services: Services, cookies: CookiePolicy, limits: &Limits) -> AppS
     )
     .data(async_graphql::dataloader::DataLoader::new(
         usage::RateLoader(services.clone()),
+        tokio::spawn,
+    ))
+    .data(async_graphql::dataloader::DataLoader::new(
+        usage::BilledLoader(services.clone()),
         tokio::spawn,
     ))
     .data(async_graphql::dataloader::DataLoader::new(

@@ -202,11 +202,12 @@ pub async fn open_services(config: &Config, purpose: Purpose) -> Result<Services
         tax: config.tax().map_err(StartError::config)?,
         payments: config.payment_settings(),
     };
-    let (sources, gateways) = if purpose == Purpose::Manage {
-        (Default::default(), Default::default())
+    let (sources, gateways, plugins) = if purpose == Purpose::Manage {
+        (Default::default(), Default::default(), Vec::new())
     } else {
-        // The host logs each refusal with its reason; `plugins list` shows them too.
-        let (registry, _refused) = crate::plugins::load_registry(config).map_err(StartError::config)?;
+        // The host logs each refusal with its reason; `plugins list` and the API show them too.
+        let (registry, refused) = crate::plugins::load_registry(config).map_err(StartError::config)?;
+        let plugins = crate::plugins::statuses(&registry, &refused);
         let sources = crate::plugins::build_sources(&registry, config)
             .await
             .map_err(StartError::config)?;
@@ -217,7 +218,7 @@ pub async fn open_services(config: &Config, purpose: Purpose) -> Result<Services
         } else {
             Default::default()
         };
-        (sources, gateways)
+        (sources, gateways, plugins)
     };
     let services = Services::new(
         db,
@@ -227,7 +228,8 @@ pub async fn open_services(config: &Config, purpose: Purpose) -> Result<Services
         sources,
     )
     .map_err(|e| StartError::Config(e.to_string()))?
-    .with_gateways(gateways);
+    .with_gateways(gateways)
+    .with_plugins(plugins);
     // Subscribers must not miss events published right after start-up.
     if tokio::time::timeout(Duration::from_secs(10), services.bus.ready())
         .await
@@ -268,6 +270,10 @@ impl Application {
             describe_db(&config)
         );
         let services = open_services(&config, Purpose::Serve).await?;
+        if !config.server.ui_dir.is_empty() {
+            tracing::warn!(ui_dir = %config.server.ui_dir, "serving the dashboard from a directory, not the built-in copy");
+            http::assets::serve_from_dir(config.server.ui_dir.clone().into());
+        }
         if !config.auth.admin_password.is_empty()
             && services
                 .bootstrap_admin(&config.auth.admin_password)

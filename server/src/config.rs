@@ -68,6 +68,10 @@ pub struct ServerConfig {
     pub header_read_timeout_secs: u64,
     /// Seconds a client has to send a request's body.
     pub body_timeout_secs: u64,
+    /// Serve the dashboard's files from this directory instead of the copy built into the
+    /// binary (empty: the built-in copy). For working on `ui/` without rebuilding; every
+    /// response is then `no-store`.
+    pub ui_dir: String,
 }
 
 /// `[database]`
@@ -368,6 +372,7 @@ impl Default for ServerConfig {
             max_connections_per_address: 256,
             header_read_timeout_secs: 15,
             body_timeout_secs: 30,
+            ui_dir: String::new(),
         }
     }
 }

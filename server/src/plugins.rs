@@ -34,6 +34,34 @@ pub fn load_registry(config: &Config) -> Result<(PluginRegistry, Vec<Refusal>)> 
     Ok((registry, report.refused))
 }
 
+/// What the API's `plugins` query reports: every loaded plugin, then every refused file.
+pub fn statuses(registry: &PluginRegistry, refused: &[Refusal]) -> Vec<hpcb_core::plugins::PluginStatus> {
+    let file_name = |path: &std::path::Path| {
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let loaded = registry.list().map(|p| hpcb_core::plugins::PluginStatus {
+        name: p.info.id.clone(),
+        kind: p.info.kind.as_str().to_owned(),
+        version: Some(p.info.version.clone()),
+        api: Some(p.info.api.to_string()),
+        file: file_name(&p.path),
+        loaded: true,
+        reason: None,
+    });
+    let refused = refused.iter().map(|r| hpcb_core::plugins::PluginStatus {
+        name: file_name(&r.path),
+        kind: String::new(),
+        version: None,
+        api: None,
+        file: file_name(&r.path),
+        loaded: false,
+        reason: Some(r.error.to_string()),
+    });
+    loaded.chain(refused).collect()
+}
+
 /// Resolves a configured secret: `env:NAME`, `file:/path`, or the value itself.
 fn secret(spec: &str) -> Result<SecretValue> {
     if let Some(var) = spec.strip_prefix("env:") {

@@ -207,6 +207,7 @@ impl AuthService {
             disabled: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
+            language: Set(None),
         }
         .insert(&**tx)
         .await?)

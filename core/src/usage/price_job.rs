@@ -274,6 +274,13 @@ impl Pricer {
         Pricer::load(db.conn(), rules, currency).await
     }
 
+    /// Prices `user` at `tier` from now on, whatever the overrides and rules say (quotes for a
+    /// chosen tier).
+    pub fn set_tier(&mut self, user: &str, tier: &str) {
+        self.overrides.insert(user.to_owned(), tier.to_owned());
+        self.tiers.lock().unwrap_or_else(PoisonError::into_inner).remove(user);
+    }
+
     /// The tier of a user and why.
     pub fn tier_of(&self, user: &str) -> (String, String) {
         match self.overrides.get(user) {

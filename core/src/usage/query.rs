@@ -31,6 +31,8 @@ pub struct UsageFilter {
     pub partition: Option<String>,
     /// Base state.
     pub state: Option<String>,
+    /// On a live receipt (`true`) or not yet (`false`).
+    pub billed: Option<bool>,
 }
 
 /// How `usageSummary` groups.
@@ -115,6 +117,15 @@ fn condition(f: &UsageFilter) -> Condition {
     }
     if let Some(v) = &f.state {
         c = c.add(Column::State.eq(v.to_uppercase()));
+    }
+    if let Some(billed) = f.billed {
+        // Literal SQL: the correlated sub-query names the outer row, which the builder cannot.
+        let on_receipt = "EXISTS (SELECT 1 FROM billed_jobs b WHERE b.cluster = jobs.cluster AND b.job_key = jobs.job_key)";
+        c = c.add(if billed {
+            Expr::cust(on_receipt)
+        } else {
+            Expr::cust(format!("NOT {on_receipt}"))
+        });
     }
     c
 }
@@ -264,6 +275,22 @@ impl UsageQuery {
             .limit(limit)
             .all(self.db.conn())
             .await?)
+    }
+
+    /// The live receipt each of `keys` (cluster, job key) is on; jobs on none are left out.
+    pub async fn receipts_of(&self, keys: &[(String, String)]) -> CoreResult<Vec<((String, String), i64)>> {
+        use hpcb_entities::tables::billed_jobs;
+        let job_keys: Vec<&str> = keys.iter().map(|(_, k)| k.as_str()).collect();
+        // By job key only (one indexed `IN`), then the cluster is matched here: keys are a page.
+        let rows = billed_jobs::Entity::find()
+            .filter(billed_jobs::Column::JobKey.is_in(job_keys))
+            .all(self.db.conn())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|b| ((b.cluster, b.job_key), b.receipt_id))
+            .filter(|(key, _)| keys.contains(key))
+            .collect())
     }
 
     /// Jobs by row id (for DataLoaders).

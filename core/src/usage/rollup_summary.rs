@@ -34,6 +34,10 @@ fn midnight(ms: i64) -> Option<i64> {
 
 /// The rollup rows holding exactly the jobs a filter selects, or `None` if there are none such.
 fn condition(f: &UsageFilter) -> Option<Condition> {
+    // The rollup does not know which jobs are billed.
+    if f.billed.is_some() {
+        return None;
+    }
     let mut c = Condition::all().add(Column::Jobs.gt(0));
     if let Some(v) = &f.user {
         c = c.add(Column::Username.eq(v.clone()));

@@ -25,6 +25,8 @@ pub struct Model {
     pub created_at: i64,
     /// Last change, Unix ms.
     pub updated_at: i64,
+    /// Dashboard language (`en`, `th`); `None` follows the browser.
+    pub language: Option<String>,
 }
 
 /// No relations are navigated through sea-orm; queries join explicitly.

@@ -1,6 +1,6 @@
 //! Account mutations.
 
-use super::types::{LoginPayload, RoleGql, UserGql};
+use super::types::{LanguageGql, LoginPayload, RoleGql, UserGql};
 use crate::context::{meta, principal, services, CookiePolicy, SessionCookies};
 use crate::error::ApiError;
 use crate::scalars::DateTime;
@@ -110,6 +110,13 @@ impl AccountMutation {
             .users
             .change_password(p, &meta(ctx), &current_password, &new_password)
             .await?;
+        Ok(true)
+    }
+
+    /// Remembers the dashboard language you chose, for every browser you sign in from.
+    async fn set_language(&self, ctx: &Context<'_>, language: LanguageGql) -> Result<bool, ApiError> {
+        let p = principal(ctx)?;
+        services(ctx)?.users.set_language(p, language.into()).await?;
         Ok(true)
     }
 

@@ -3,7 +3,7 @@
 use crate::scalars::DateTime;
 use async_graphql::{Enum, SimpleObject};
 use hpcb_core::auth::Role;
-use hpcb_core::users::User;
+use hpcb_core::users::{Language, User};
 
 /// What an account may do.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +51,36 @@ pub struct UserGql {
     pub disabled: bool,
     /// When the account was created.
     pub created_at: DateTime,
+    /// Dashboard language chosen (empty: the browser's).
+    pub language: Option<LanguageGql>,
+}
+
+/// A language the dashboard speaks.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "Language")]
+pub enum LanguageGql {
+    /// English.
+    En,
+    /// Thai.
+    Th,
+}
+
+impl From<Language> for LanguageGql {
+    fn from(l: Language) -> Self {
+        match l {
+            Language::En => LanguageGql::En,
+            Language::Th => LanguageGql::Th,
+        }
+    }
+}
+
+impl From<LanguageGql> for Language {
+    fn from(l: LanguageGql) -> Self {
+        match l {
+            LanguageGql::En => Language::En,
+            LanguageGql::Th => Language::Th,
+        }
+    }
 }
 
 impl From<User> for UserGql {
@@ -61,6 +91,7 @@ impl From<User> for UserGql {
             auth_source: u.auth_source,
             disabled: u.disabled,
             created_at: DateTime(u.created_at),
+            language: u.language.map(LanguageGql::from),
         }
     }
 }

@@ -68,3 +68,23 @@ impl From<TierOverride> for TierOverrideGql {
         }
     }
 }
+
+/// What a job of a given size would cost if it ended now.
+#[derive(async_graphql::SimpleObject, Clone, Debug)]
+#[graphql(name = "Quote")]
+pub struct QuoteGql {
+    /// Cost, rounded once to minor units, exactly as a real job of this size is billed.
+    pub cost: crate::usage::MoneyGql,
+    /// CPU core-hours billed.
+    pub cpu_core_hours: crate::scalars::Dec,
+    /// GPU-hours billed.
+    pub gpu_hours: crate::scalars::Dec,
+    /// Memory GB-hours billed.
+    pub mem_gb_hours: crate::scalars::Dec,
+    /// Run time priced, seconds (hours rounded to Slurm's whole seconds).
+    pub elapsed_seconds: i64,
+    /// Memory priced, MB (GB rounded to Slurm's whole MB).
+    pub mem_mb: i64,
+    /// Tier and why, the rate version and the arithmetic of the cost.
+    pub explain: crate::usage::CostExplanation,
+}

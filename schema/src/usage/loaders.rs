@@ -7,6 +7,19 @@ use hpcb_core::Services;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Loads the live receipt of jobs by (cluster, job key). Only used under job fields, which are
+/// already scoped to what the caller may see.
+pub struct BilledLoader(pub Services);
+
+impl Loader<(String, String)> for BilledLoader {
+    type Value = i64;
+    type Error = Arc<hpcb_core::CoreError>;
+
+    async fn load(&self, keys: &[(String, String)]) -> Result<HashMap<(String, String), i64>, Self::Error> {
+        Ok(self.0.usage.receipts_of(keys).await.map_err(Arc::new)?.into_iter().collect())
+    }
+}
+
 /// Loads rate versions by id. Rates are visible to every signed-in user, so one schema-wide
 /// loader without a cache cannot leak data across callers.
 pub struct RateLoader(pub Services);

@@ -5,7 +5,7 @@ mod mutation;
 mod query;
 mod types;
 
-pub use loaders::RateLoader;
+pub use loaders::{BilledLoader, RateLoader};
 pub use mutation::UsageMutation;
 pub use query::UsageQueryRoot;
-pub(crate) use types::MoneyGql;
+pub(crate) use types::{explanation, Basis, CostExplanation, MoneyGql};

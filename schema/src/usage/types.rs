@@ -3,7 +3,7 @@
 use crate::error::ApiError;
 use crate::rates::RateGql;
 use crate::scalars::{DateTime, Dec};
-use crate::usage::loaders::RateLoader;
+use crate::usage::loaders::{BilledLoader, RateLoader};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, SimpleObject};
 use hpcb_core::money::format_minor;
@@ -133,6 +133,22 @@ pub struct CostExplanation {
 
 #[ComplexObject]
 impl JobGql {
+    /// The live (pending or paid) receipt the job is on; empty while it is unbilled.
+    async fn receipt_id(&self, ctx: &Context<'_>) -> Result<Option<async_graphql::ID>, ApiError> {
+        let key = (self.row.cluster.clone(), self.row.job_key.clone());
+        let receipt = ctx
+            .data::<DataLoader<BilledLoader>>()?
+            .load_one(key)
+            .await
+            .map_err(|e| CoreError::internal(e.to_string()))?;
+        Ok(receipt.map(|id| async_graphql::ID(id.to_string())))
+    }
+
+    /// Whether the job is on a live receipt.
+    async fn billed(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
+        Ok(self.receipt_id(ctx).await?.is_some())
+    }
+
     /// Resource hours, tier and why, the rate version and the arithmetic of the cost.
     async fn explain(&self, ctx: &Context<'_>) -> Result<CostExplanation, ApiError> {
         let j = &self.row;
@@ -149,41 +165,73 @@ impl JobGql {
             gpu_s: j.gpu_s,
             mem_kib_s: j.mem_kib_s,
         };
-        let arithmetic = match &rate {
-            Some(r) => {
-                let exact = cost_exact(
-                    q,
-                    Prices {
-                        cpu: r.cpu,
-                        gpu: r.gpu,
-                        mem: r.mem,
-                    },
-                )?
-                .normalize();
-                format!(
-                    "{} core-h × {} + {} GPU-h × {} + {} GB-h × {} = {} → {} {}",
-                    self.cpu_core_hours.0,
-                    r.cpu.normalize(),
-                    self.gpu_hours.0,
-                    r.gpu.normalize(),
-                    self.mem_gb_hours.0,
-                    r.mem.normalize(),
-                    exact,
-                    self.cost.amount.0,
-                    self.cost.currency
-                )
-            }
-            None => "no rate in force: 0".into(),
-        };
-        Ok(CostExplanation {
-            cpu_basis: j.cpu_basis.clone(),
-            mem_basis: j.mem_basis.clone(),
-            tier: j.tier.clone(),
-            tier_reason: j.tier_reason.clone(),
-            rate: rate.map(RateGql::from),
-            arithmetic,
-        })
+        explanation(
+            Basis {
+                cpu: &j.cpu_basis,
+                mem: &j.mem_basis,
+                tier: &j.tier,
+                tier_reason: &j.tier_reason,
+            },
+            q,
+            rate,
+            &self.cost,
+        )
     }
+}
+
+/// Where an explanation's words come from: the stored or just-computed price of a job.
+pub struct Basis<'a> {
+    /// CPU basis.
+    pub cpu: &'a str,
+    /// Memory basis.
+    pub mem: &'a str,
+    /// Tier.
+    pub tier: &'a str,
+    /// Why that tier.
+    pub tier_reason: &'a str,
+}
+
+/// The explanation of a cost of `q` at `rate` (jobs and quotes explain themselves the same way).
+pub fn explanation(
+    basis: Basis<'_>,
+    q: Quantities,
+    rate: Option<hpcb_core::rates::Rate>,
+    cost: &MoneyGql,
+) -> Result<CostExplanation, ApiError> {
+    let arithmetic = match &rate {
+        Some(r) => {
+            let exact = cost_exact(
+                q,
+                Prices {
+                    cpu: r.cpu,
+                    gpu: r.gpu,
+                    mem: r.mem,
+                },
+            )?
+            .normalize();
+            format!(
+                "{} core-h × {} + {} GPU-h × {} + {} GB-h × {} = {} → {} {}",
+                hours(q.cpu_ms, per_hour::CPU_MS),
+                r.cpu.normalize(),
+                hours(q.gpu_s, per_hour::GPU_S),
+                r.gpu.normalize(),
+                hours(q.mem_kib_s, per_hour::MEM_KIB_S),
+                r.mem.normalize(),
+                exact,
+                cost.amount.0,
+                cost.currency
+            )
+        }
+        None => "no rate in force: 0".into(),
+    };
+    Ok(CostExplanation {
+        cpu_basis: basis.cpu.to_owned(),
+        mem_basis: basis.mem.to_owned(),
+        tier: basis.tier.to_owned(),
+        tier_reason: basis.tier_reason.to_owned(),
+        rate: rate.map(RateGql::from),
+        arithmetic,
+    })
 }
 
 /// Narrows usage queries; time bounds apply to the end time.
@@ -203,6 +251,8 @@ pub struct UsageFilterInput {
     pub partition: Option<String>,
     /// State (`COMPLETED`, `FAILED`, …).
     pub state: Option<String>,
+    /// On a live receipt (`true`) or not yet (`false`).
+    pub billed: Option<bool>,
 }
 
 impl UsageFilterInput {
@@ -217,6 +267,7 @@ impl UsageFilterInput {
             account: self.account,
             partition: self.partition,
             state: self.state,
+            billed: self.billed,
         }
     }
 }

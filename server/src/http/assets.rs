@@ -76,10 +76,42 @@ pub fn respond(asset: &'static Asset, headers: &HeaderMap, status: StatusCode) -
         .into_response()
 }
 
+/// Where `server.ui_dir` points, when set: files are then read from there on every request.
+static DEV_DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Serves `ui/` from `dir` instead of the built-in copy (`server.ui_dir`); set once at start.
+pub fn serve_from_dir(dir: std::path::PathBuf) {
+    let _ = DEV_DIR.set(dir);
+}
+
+/// The file at `path` below `ui/` with `status`: from `server.ui_dir` when set, else the
+/// built-in copy; `None` when there is no such file.
+pub fn file(path: &str, headers: &HeaderMap, status: StatusCode) -> Option<Response> {
+    let Some(dir) = DEV_DIR.get() else {
+        return find(path).map(|asset| respond(asset, headers, status));
+    };
+    // Only plain relative names: nothing outside the directory is ever read.
+    if path.split('/').any(|part| part.is_empty() || part.starts_with('.')) {
+        return None;
+    }
+    let bytes = std::fs::read(dir.join(path)).ok()?;
+    Some(
+        (
+            status,
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(content_type(path))),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+            bytes,
+        )
+            .into_response(),
+    )
+}
+
 /// `GET /assets/{*path}`.
 pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
-    match find(&path) {
-        Some(asset) => respond(asset, &headers, StatusCode::OK),
+    match file(&path, &headers, StatusCode::OK) {
+        Some(response) => response,
         None => super::health::not_found().await,
     }
 }

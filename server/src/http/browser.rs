@@ -55,8 +55,8 @@ pub async fn sign_in(headers: HeaderMap) -> Response {
 }
 
 fn page(path: &str, headers: &HeaderMap, status: StatusCode) -> Response {
-    match assets::find(path) {
-        Some(asset) => assets::respond(asset, headers, status),
+    match assets::file(path, headers, status) {
+        Some(response) => response,
         None => {
             tracing::error!(path, "page missing from the embedded ui/");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()

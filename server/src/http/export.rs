@@ -264,6 +264,7 @@ pub struct UsageExportParams {
     account: Option<String>,
     partition: Option<String>,
     state: Option<String>,
+    billed: Option<bool>,
 }
 
 impl UsageExportParams {
@@ -336,6 +337,7 @@ pub(crate) fn usage_export(state: &AppState, p: &Principal, params: UsageExportP
         account: params.account,
         partition: params.partition,
         state: params.state,
+        billed: params.billed,
     };
     let filter = match state.services.usage.scope(p, filter) {
         Ok(f) => f,

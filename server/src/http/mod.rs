@@ -4,6 +4,7 @@ pub mod assets;
 pub mod browser;
 pub mod caller;
 pub mod export;
+pub mod formula;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{*path}", get(assets::serve))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
+        .route("/formula", get(formula::get).post(formula::post))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
@@ -45,8 +47,20 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             std::time::Duration::from_secs(state.config.server.body_timeout_secs),
         ))
+        // gzip or brotli, as the client accepts: the dashboard's scripts, JSON answers and CSV
+        // exports shrink several times over (images and tiny bodies are left alone).
+        .layer(tower_http::compression::CompressionLayer::new().compress_when(compressible()))
         .layer(axum::middleware::from_fn(browser::pages_for_browsers))
         .layer(axum::middleware::from_fn(browser::security_headers))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
+}
+
+/// What may be compressed: what tower-http compresses by default, except WebSocket upgrades
+/// (a `101` has no body of its own; the socket's frames follow it).
+fn compressible() -> impl tower_http::compression::Predicate {
+    use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+    DefaultPredicate::new().and(|status: axum::http::StatusCode, _: axum::http::Version, _: &axum::http::HeaderMap, _: &axum::http::Extensions| {
+        status != axum::http::StatusCode::SWITCHING_PROTOCOLS
+    })
 }

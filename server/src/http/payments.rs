@@ -173,14 +173,15 @@ pub async fn return_page(
     } else {
         ""
     };
-    let (title, receipt) = if thai {
-        ("การชำระเงิน", "ดูใบเสร็จ")
+    let (title, receipt, follow) = if thai {
+        ("การชำระเงิน", "ดูใบเสร็จ", "ติดตามในแดชบอร์ด")
     } else {
-        ("Payment", "View the receipt")
+        ("Payment", "View the receipt", "Follow it in the dashboard")
     };
     let body = format!(
         "<h1>{title}</h1><p id=\"amount\">{amt}</p><p id=\"status\" data-status=\"{st}\">{words}</p>{note}\
-         <p><a href=\"/receipts/{rid}?lang={lang}\">{receipt}</a></p>",
+         <p><a href=\"/receipts/{rid}?lang={lang}\">{receipt}</a> · <a href=\"/#/payments/{pid}\">{follow}</a></p>",
+        pid = escape(&p.public_id),
         amt = escape(&amount(&p)),
         st = escape(&p.status),
         words = status_words(&p.status, thai),

@@ -4,6 +4,10 @@
 //! time, so a job is priced with the version in force when it ended and every priced line can
 //! name the version it used.
 
+mod quote;
+
+pub use quote::{Quote, QuoteInput};
+
 use crate::audit::{AuditService, NewAuditEntry};
 use crate::auth::{Principal, Role};
 use crate::clock::Clock;

@@ -71,10 +71,17 @@ fn window_start(now_ms: i64, months: u32) -> CoreResult<i64> {
     let index = i64::from(now.year()) * 12 + i64::from(now.month0()) - i64::from(months) + 1;
     let (year, month0) = (index.div_euclid(12), index.rem_euclid(12));
     let year = i32::try_from(year).map_err(CoreError::internal)?;
-    Utc.with_ymd_and_hms(year, u32::try_from(month0 + 1).map_err(CoreError::internal)?, 1, 0, 0, 0)
-        .single()
-        .map(|t| t.timestamp_millis())
-        .ok_or_else(|| CoreError::internal("month out of range"))
+    Utc.with_ymd_and_hms(
+        year,
+        u32::try_from(month0 + 1).map_err(CoreError::internal)?,
+        1,
+        0,
+        0,
+        0,
+    )
+    .single()
+    .map(|t| t.timestamp_millis())
+    .ok_or_else(|| CoreError::internal("month out of range"))
 }
 
 /// The SQL month (`YYYY-MM`, UTC) of a Unix-ms column: the two databases spell it differently.
@@ -103,7 +110,10 @@ impl Services {
     pub async fn billing_overview(&self, p: &Principal, months: u32) -> CoreResult<BillingOverview> {
         p.require(&[Role::Admin, Role::Finance])?;
         if !(1..=MAX_MONTHS).contains(&months) {
-            return Err(CoreError::validation("months", format!("must be between 1 and {MAX_MONTHS}")));
+            return Err(CoreError::validation(
+                "months",
+                format!("must be between 1 and {MAX_MONTHS}"),
+            ));
         }
         let now = self.clock.now_ms();
         let start = window_start(now, months)?;
@@ -187,11 +197,17 @@ mod tests {
 
     #[test]
     fn the_window_starts_on_the_first_of_a_month_counting_this_one() {
-        let dec_6_2026 = Utc.with_ymd_and_hms(2026, 12, 6, 7, 0, 0).unwrap().timestamp_millis();
-        let first = |y, m| Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).unwrap().timestamp_millis();
-        assert_eq!(window_start(dec_6_2026, 1).unwrap(), first(2026, 12));
-        assert_eq!(window_start(dec_6_2026, 12).unwrap(), first(2026, 1));
-        assert_eq!(window_start(dec_6_2026, 13).unwrap(), first(2025, 12));
-        assert_eq!(window_start(dec_6_2026, 120).unwrap(), first(2017, 1));
+        let at = |y, m, d, h| {
+            Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+                .single()
+                .expect("valid time")
+                .timestamp_millis()
+        };
+        let dec_6_2026 = at(2026, 12, 6, 7);
+        let first = |y, m| at(y, m, 1, 0);
+        assert_eq!(window_start(dec_6_2026, 1).expect("start"), first(2026, 12));
+        assert_eq!(window_start(dec_6_2026, 12).expect("start"), first(2026, 1));
+        assert_eq!(window_start(dec_6_2026, 13).expect("start"), first(2025, 12));
+        assert_eq!(window_start(dec_6_2026, 120).expect("start"), first(2017, 1));
     }
 }

@@ -335,7 +335,10 @@ impl UserService {
         // A preference, not a privilege: cookie callers still prove the request is theirs.
         p.require_csrf()?;
         users::Entity::update_many()
-            .col_expr(users::Column::Language, sea_orm::sea_query::Expr::value(language.as_str()))
+            .col_expr(
+                users::Column::Language,
+                sea_orm::sea_query::Expr::value(language.as_str()),
+            )
             .filter(users::Column::Username.eq(p.username.as_str()))
             .exec(self.db.conn())
             .await?;

@@ -25,7 +25,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(Table::alter().table(Users::Table).drop_column(Users::Language).to_owned())
-            .await
+        m.alter_table(
+            Table::alter()
+                .table(Users::Table)
+                .drop_column(Users::Language)
+                .to_owned(),
+        )
+        .await
     }
 }

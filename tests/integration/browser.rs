@@ -181,3 +181,90 @@ async fn graphiql_works_offline_and_keeps_csrf_after_an_in_page_login() {
     assert!(report["types"].as_u64().unwrap_or(0) > 20, "{report}");
     assert_eq!(report["mutation"]["data"]["logout"], true, "{report}");
 }
+
+/// The pages of `ui/` carry no inline script or inline event handler: the CSP
+/// (`script-src 'self'`) would block them, so they could only be dead code or a mistake.
+#[test]
+fn ui_pages_have_no_inline_script() {
+    fn html_files(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read ui").flatten() {
+            let path = entry.path();
+            if path.is_dir() && !path.ends_with("vendor") {
+                html_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "html") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    html_files(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui"), &mut files);
+    assert!(files.len() >= 4, "{files:?}");
+    for file in files {
+        let html = std::fs::read_to_string(&file).expect("read page").to_lowercase();
+        for (at, _) in html.match_indices("<script") {
+            let tag = &html[at..html[at..].find('>').map_or(html.len(), |end| at + end)];
+            assert!(tag.contains(" src="), "{}: inline script {tag}", file.display());
+        }
+        for handler in [
+            " onclick=",
+            " onload=",
+            " onerror=",
+            " onsubmit=",
+            " onchange=",
+            "javascript:",
+        ] {
+            assert!(!html.contains(handler), "{}: inline handler {handler}", file.display());
+        }
+    }
+}
+
+/// The dashboard's files go out compressed (brotli or gzip, as the client asks) with an ETag,
+/// and its page with the strict CSP.
+#[tokio::test]
+async fn dashboard_files_are_compressed_cached_and_under_the_csp() {
+    let s = Server::start(Backend::Sqlite).await;
+    let http = reqwest::Client::builder()
+        .no_brotli()
+        .no_gzip()
+        .build()
+        .expect("client");
+    for (encoding, expected) in [("br", "br"), ("gzip", "gzip"), ("identity", "")] {
+        let r = http
+            .get(format!("{}/assets/vendor/uplot/uPlot.esm.js", s.base))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(r.status(), 200);
+        let got = r
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap_or("").to_owned())
+            .unwrap_or_default();
+        assert_eq!(got, expected, "asked for {encoding}");
+        assert!(r.headers().contains_key("etag"));
+        let body = r.bytes().await.expect("body");
+        if expected.is_empty() {
+            assert!(body.len() > 100_000, "{}", body.len());
+        } else {
+            assert!(body.len() < 60_000, "{encoding}: {} bytes", body.len());
+        }
+    }
+    let page = http
+        .get(format!("{}/", s.base))
+        .header(ACCEPT, "text/html")
+        .send()
+        .await
+        .expect("page");
+    let csp = page.headers()[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("/assets/app/main.js"), "{html}");
+}

@@ -30,14 +30,20 @@ async fn quote_prices_like_jobs_and_follows_rate_changes(backend: Backend) {
     assert_eq!(quote["memMb"], json!(16384));
     assert_eq!(quote["explain"]["tier"], json!("private"), "{q}");
     assert!(
-        quote["explain"]["arithmetic"].as_str().unwrap_or("").ends_with("= 380 → 380.00 THB"),
+        quote["explain"]["arithmetic"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("= 380 → 380.00 THB"),
         "{q}"
     );
     // A chosen tier, then a new rate version: the quote follows at once.
     let mu = alice.gql(QUOTE, json!({"t": "mu"})).await;
     // mu (cpu 1, gpu 5, mem 0.5): 10 + 12.5 + 20 = 42.50.
     assert_eq!(minor(&mu["data"]["quote"]["cost"]["minor"]), 4250, "{mu}");
-    assert_eq!(mu["data"]["quote"]["explain"]["tierReason"], json!("chosen for this quote"));
+    assert_eq!(
+        mu["data"]["quote"]["explain"]["tierReason"],
+        json!("chosen for this quote")
+    );
     let r = admin
         .gql(
             "mutation { updateRates(tier: \"private\", cpu: \"6\", gpu: \"100\", mem: \"2\") { id } }",
@@ -51,17 +57,36 @@ async fn quote_prices_like_jobs_and_follows_rate_changes(backend: Backend) {
     assert_eq!(after["data"]["quote"]["explain"]["rate"]["id"], new_id, "{after}");
     // Bad sizes are the caller's mistake, named by field; an unknown tier too.
     for (query, field) in [
-        ("{ quote(cpus: -1, memGb: \"1\", hours: \"1\") { cost { minor } } }", "cpus"),
-        ("{ quote(cpus: 1, memGb: \"1\", hours: \"-2\") { cost { minor } } }", "hours"),
-        ("{ quote(cpus: 1, memGb: \"99999999\", hours: \"1\") { cost { minor } } }", "memGb"),
-        ("{ quote(cpus: 1, memGb: \"1\", hours: \"1\", tier: \"nosuch\") { cost { minor } } }", "tier"),
+        (
+            "{ quote(cpus: -1, memGb: \"1\", hours: \"1\") { cost { minor } } }",
+            "cpus",
+        ),
+        (
+            "{ quote(cpus: 1, memGb: \"1\", hours: \"-2\") { cost { minor } } }",
+            "hours",
+        ),
+        (
+            "{ quote(cpus: 1, memGb: \"99999999\", hours: \"1\") { cost { minor } } }",
+            "memGb",
+        ),
+        (
+            "{ quote(cpus: 1, memGb: \"1\", hours: \"1\", tier: \"nosuch\") { cost { minor } } }",
+            "tier",
+        ),
     ] {
         let r = alice.gql(query, json!({})).await;
         assert_eq!(error_code(&r).as_deref(), Some("BAD_USER_INPUT"), "{query}: {r}");
-        assert!(r["errors"][0]["message"].as_str().unwrap_or("").contains(field), "{query}: {r}");
+        assert!(
+            r["errors"][0]["message"].as_str().unwrap_or("").contains(field),
+            "{query}: {r}"
+        );
     }
     let anonymous = s.client().gql(QUOTE, json!({})).await;
-    assert_eq!(error_code(&anonymous).as_deref(), Some("UNAUTHENTICATED"), "{anonymous}");
+    assert_eq!(
+        error_code(&anonymous).as_deref(),
+        Some("UNAUTHENTICATED"),
+        "{anonymous}"
+    );
 }
 both_backends!(quote_prices_like_jobs_and_follows_rate_changes);
 
@@ -76,7 +101,10 @@ async fn billed_marker_filter_and_overview_agree_with_receipts(backend: Backend)
     let total_before = alice.gql(BILLED, json!({})).await["data"]["myUsage"]["totalCount"].clone();
     let (receipt, receipt_total) = crate::payments::receipt_of(&alice).await;
     let lines = alice
-        .gql("query($id: ID!) { receipt(id: $id) { lines { jobKey } } }", json!({"id": receipt}))
+        .gql(
+            "query($id: ID!) { receipt(id: $id) { lines { jobKey } } }",
+            json!({"id": receipt}),
+        )
         .await["data"]["receipt"]["lines"]
         .as_array()
         .expect("lines")
@@ -126,17 +154,23 @@ async fn billed_marker_filter_and_overview_agree_with_receipts(backend: Backend)
         )
         .await;
     let rows = unbilled_sum["data"]["usageSummary"].as_array().expect("rows").clone();
-    let (jobs, cost) = rows
-        .iter()
-        .fold((0, 0), |(j, c), r| (j + minor(&r["jobs"]), c + minor(&r["cost"]["minor"])));
+    let (jobs, cost) = rows.iter().fold((0, 0), |(j, c), r| {
+        (j + minor(&r["jobs"]), c + minor(&r["cost"]["minor"]))
+    });
     assert_eq!(minor(&ov["unbilledJobs"]), jobs, "{o} vs {unbilled_sum}");
     assert_eq!(minor(&ov["unbilled"]["minor"]), cost, "{o} vs {unbilled_sum}");
     let top = ov["topUsers"].as_array().expect("top users");
     assert!(!top.is_empty() && top.len() <= 10, "{o}");
-    assert!(top.windows(2).all(|w| minor(&w[0]["cost"]["minor"]) >= minor(&w[1]["cost"]["minor"])), "{o}");
+    assert!(
+        top.windows(2)
+            .all(|w| minor(&w[0]["cost"]["minor"]) >= minor(&w[1]["cost"]["minor"])),
+        "{o}"
+    );
     let plugins = o["data"]["plugins"].as_array().expect("plugins");
     assert!(
-        plugins.iter().any(|p| p["name"] == json!("dummy") && p["loaded"] == json!(true) && p["kind"] == json!("payment-gateway")),
+        plugins.iter().any(|p| p["name"] == json!("dummy")
+            && p["loaded"] == json!(true)
+            && p["kind"] == json!("payment-gateway")),
         "{o}"
     );
     let paid = fin
@@ -147,7 +181,11 @@ async fn billed_marker_filter_and_overview_agree_with_receipts(backend: Backend)
         .await;
     assert!(paid["errors"].is_null(), "{paid}");
     let o = fin.gql(OVERVIEW, json!({})).await;
-    assert_eq!(minor(&o["data"]["billingOverview"]["paid"]["minor"]), receipt_total, "{o}");
+    assert_eq!(
+        minor(&o["data"]["billingOverview"]["paid"]["minor"]),
+        receipt_total,
+        "{o}"
+    );
     assert_eq!(minor(&o["data"]["billingOverview"]["pending"]["minor"]), 0, "{o}");
 
     // Users see neither the overview nor the plugins; a bad window is named.
@@ -155,7 +193,9 @@ async fn billed_marker_filter_and_overview_agree_with_receipts(backend: Backend)
         let r = alice.gql(q, json!({})).await;
         assert_eq!(error_code(&r).as_deref(), Some("FORBIDDEN"), "{q}: {r}");
     }
-    let r = fin.gql("{ billingOverview(months: 0) { paid { minor } } }", json!({})).await;
+    let r = fin
+        .gql("{ billingOverview(months: 0) { paid { minor } } }", json!({}))
+        .await;
     assert_eq!(error_code(&r).as_deref(), Some("BAD_USER_INPUT"), "{r}");
 }
 both_backends!(billed_marker_filter_and_overview_agree_with_receipts);
@@ -164,13 +204,22 @@ async fn language_choice_follows_the_user(backend: Backend) {
     let s = crate::harness::Server::start(backend).await;
     let admin = s.admin().await;
     let alice = s.user_with_role(&admin, "alice", "USER").await;
-    assert_eq!(alice.gql("{ me { language } }", json!({})).await["data"]["me"]["language"], Value::Null);
+    assert_eq!(
+        alice.gql("{ me { language } }", json!({})).await["data"]["me"]["language"],
+        Value::Null
+    );
     let r = alice.gql("mutation { setLanguage(language: TH) }", json!({})).await;
     assert_eq!(r["data"]["setLanguage"], json!(true), "{r}");
     // A new session (another browser) gets the same choice; other users keep theirs.
     let again = s.login("alice", &crate::harness::password_of("alice")).await;
-    assert_eq!(again.gql("{ me { language } }", json!({})).await["data"]["me"]["language"], json!("TH"));
-    assert_eq!(admin.gql("{ me { language } }", json!({})).await["data"]["me"]["language"], Value::Null);
+    assert_eq!(
+        again.gql("{ me { language } }", json!({})).await["data"]["me"]["language"],
+        json!("TH")
+    );
+    assert_eq!(
+        admin.gql("{ me { language } }", json!({})).await["data"]["me"]["language"],
+        Value::Null
+    );
     let bad = alice.gql("mutation { setLanguage(language: FR) }", json!({})).await;
     assert!(bad["errors"].is_array(), "{bad}");
 }
@@ -215,15 +264,21 @@ async fn formula_answers_with_an_etag_and_changes_rates_through_the_core(backend
     };
     let new = json!({"tier": "mu", "cpu": "1.25", "gpu": 5, "mem": "0.5"});
     assert_eq!(post(bearer(&alice), new.clone()).await.expect("post").status(), 403);
-    let bad = post(bearer(&admin), json!({"tier": "mu", "cpu": "lots", "gpu": 5, "mem": "0.5"}))
-        .await
-        .expect("post");
+    let bad = post(
+        bearer(&admin),
+        json!({"tier": "mu", "cpu": "lots", "gpu": 5, "mem": "0.5"}),
+    )
+    .await
+    .expect("post");
     assert_eq!(bad.status(), 400);
     let bad: Value = bad.json().await.expect("json");
     assert_eq!(bad["field"], json!("cpu"), "{bad}");
-    let unknown = post(bearer(&admin), json!({"tier": "mu", "cpu": 1, "gpu": 5, "mem": 1, "colour": "red"}))
-        .await
-        .expect("post");
+    let unknown = post(
+        bearer(&admin),
+        json!({"tier": "mu", "cpu": 1, "gpu": 5, "mem": 1, "colour": "red"}),
+    )
+    .await
+    .expect("post");
     assert_eq!(unknown.status(), 400);
     let created = post(bearer(&admin), new).await.expect("post");
     assert_eq!(created.status(), 201);
@@ -240,9 +295,16 @@ async fn formula_answers_with_an_etag_and_changes_rates_through_the_core(backend
         "{rates}"
     );
     let audit = admin
-        .gql("{ auditLog(first: 5, filter: { action: \"rates.update\" }) { edges { node { actor target } } } }", json!({}))
+        .gql(
+            "{ auditLog(first: 5, filter: { action: \"rates.update\" }) { edges { node { actor target } } } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(audit["data"]["auditLog"]["edges"][0]["node"]["actor"], json!("admin"), "{audit}");
+    assert_eq!(
+        audit["data"]["auditLog"]["edges"][0]["node"]["actor"],
+        json!("admin"),
+        "{audit}"
+    );
     let changed = http
         .get(&url)
         .header("authorization", bearer(&alice))

@@ -11,6 +11,7 @@ mod authz_matrix;
 mod browser;
 mod cli;
 mod crash;
+mod dashboard;
 mod dashboard_api;
 mod db_outage;
 mod dependency_rules;

@@ -23,9 +23,16 @@ fn catalogs() -> BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>> {
         let text = std::fs::read_to_string(&path).expect("read catalog");
         let parsed: BTreeMap<String, BTreeMap<String, String>> =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        all.insert(path.file_name().unwrap().to_string_lossy().into_owned(), parsed);
+        all.insert(
+            path.file_name().expect("file name").to_string_lossy().into_owned(),
+            parsed,
+        );
     }
-    assert!(all.len() >= 3, "expected the common, user and admin catalogs, found {:?}", all.keys());
+    assert!(
+        all.len() >= 3,
+        "expected the common, user and admin catalogs, found {:?}",
+        all.keys()
+    );
     all
 }
 
@@ -122,7 +129,11 @@ fn every_key_the_pages_use_is_in_a_catalog() {
         }
     }
     assert!(used > 50, "found only {used} t('…') calls: the scan is broken");
-    assert!(missing.is_empty(), "keys used but in no catalog:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "keys used but in no catalog:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]

@@ -120,7 +120,8 @@ fn condition(f: &UsageFilter) -> Condition {
     }
     if let Some(billed) = f.billed {
         // Literal SQL: the correlated sub-query names the outer row, which the builder cannot.
-        let on_receipt = "EXISTS (SELECT 1 FROM billed_jobs b WHERE b.cluster = jobs.cluster AND b.job_key = jobs.job_key)";
+        let on_receipt =
+            "EXISTS (SELECT 1 FROM billed_jobs b WHERE b.cluster = jobs.cluster AND b.job_key = jobs.job_key)";
         c = c.add(if billed {
             Expr::cust(on_receipt)
         } else {

@@ -16,7 +16,14 @@ impl Loader<(String, String)> for BilledLoader {
     type Error = Arc<hpcb_core::CoreError>;
 
     async fn load(&self, keys: &[(String, String)]) -> Result<HashMap<(String, String), i64>, Self::Error> {
-        Ok(self.0.usage.receipts_of(keys).await.map_err(Arc::new)?.into_iter().collect())
+        Ok(self
+            .0
+            .usage
+            .receipts_of(keys)
+            .await
+            .map_err(Arc::new)?
+            .into_iter()
+            .collect())
     }
 }
 

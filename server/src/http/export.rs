@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use futures_util::stream;
+use futures_util::{stream, StreamExt as _};
 use hpcb_core::audit::{AuditEntry, AuditFilter, NewAuditEntry};
 use hpcb_core::auth::{Principal, Role};
 use hpcb_core::CoreError;
@@ -74,7 +74,9 @@ where
             }
         }
     });
-    Body::from_stream(chunks)
+    // Fused: a body may be polled again after its end (the compression layer does), which an
+    // unfused `unfold` answers with a panic.
+    Body::from_stream(chunks.fuse())
 }
 
 pub(crate) fn plain_error(status: StatusCode, message: &str) -> Response {

@@ -60,7 +60,10 @@ pub fn router(state: AppState) -> Router {
 /// (a `101` has no body of its own; the socket's frames follow it).
 fn compressible() -> impl tower_http::compression::Predicate {
     use tower_http::compression::predicate::{DefaultPredicate, Predicate};
-    DefaultPredicate::new().and(|status: axum::http::StatusCode, _: axum::http::Version, _: &axum::http::HeaderMap, _: &axum::http::Extensions| {
-        status != axum::http::StatusCode::SWITCHING_PROTOCOLS
-    })
+    DefaultPredicate::new().and(
+        |status: axum::http::StatusCode,
+         _: axum::http::Version,
+         _: &axum::http::HeaderMap,
+         _: &axum::http::Extensions| { status != axum::http::StatusCode::SWITCHING_PROTOCOLS },
+    )
 }

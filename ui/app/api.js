@@ -50,6 +50,9 @@ export async function gql(query, variables = {}) {
   const first = body.errors && body.errors[0];
   if (first) {
     const ext = first.extensions || {};
+    // The session ended (expired, signed out elsewhere, password changed): sign in again and
+    // come back here, rather than showing every page's data as an error.
+    if (ext.code === 'UNAUTHENTICATED') signIn();
     throw new ApiError(first.message, ext.code || 'ERROR', ext);
   }
   return body.data;

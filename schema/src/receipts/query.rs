@@ -1,6 +1,6 @@
 //! Receipt queries.
 
-use super::types::{BillingAdjustmentGql, ReceiptConnectionInfo, ReceiptFilterInput, ReceiptGql};
+use super::types::{BillingAdjustmentGql, ReceiptConnectionInfo, ReceiptFilterInput, ReceiptGql, StatusGql};
 use crate::context::{principal, services};
 use crate::error::ApiError;
 use crate::scalars::DateTime;
@@ -66,12 +66,14 @@ impl ReceiptQuery {
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
+        #[graphql(desc = "Only receipts in this status.")] status: Option<StatusGql>,
     ) -> Result<ReceiptConnection, ApiError> {
         let p = principal(ctx)?;
         page(
             ctx,
             ReceiptFilter {
                 user: Some(p.username.clone()),
+                status: status.map(Into::into),
                 ..Default::default()
             },
             first,

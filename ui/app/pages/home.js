@@ -30,7 +30,7 @@ const UNBILLED = `query HomeUnbilled($filter: UsageFilterInput, $now: DateTime) 
 }`;
 
 const RECEIPTS = `query HomeReceipts {
-  myReceipts(first: 20) { totalCount nodes { id number status total { ${MONEY} } createdAt } }
+  myReceipts(first: 20, status: PENDING) { totalCount nodes { id number status total { ${MONEY} } createdAt } }
 }`;
 
 function Card({ id, label, children }) {

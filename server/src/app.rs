@@ -169,7 +169,7 @@ pub async fn open_services(config: &Config, purpose: Purpose) -> Result<Services
     let dir = config.data_dir();
     let a = &config.auth;
     let auth = AuthSettings {
-        jwt_secret: secret_or_file(&a.jwt_secret, &dir, "jwt.key").map_err(StartError::config)?,
+        jwt_secret: secret_or_file(a.jwt_secret.expose(), &dir, "jwt.key").map_err(StartError::config)?,
         token_ttl_secs: a.token_ttl_secs,
         session_ttl_secs: a.session_ttl_secs,
         throttle: ThrottleSettings {
@@ -196,7 +196,7 @@ pub async fn open_services(config: &Config, purpose: Purpose) -> Result<Services
     })?;
     let services_config = ServicesConfig {
         auth,
-        audit_key: secret_or_file(&config.audit.hmac_key, &dir, "audit.key").map_err(StartError::config)?,
+        audit_key: secret_or_file(config.audit.hmac_key.expose(), &dir, "audit.key").map_err(StartError::config)?,
         default_currency: currency,
         tier_rules: config.tier_rules(),
         tax: config.tax().map_err(StartError::config)?,
@@ -276,7 +276,7 @@ impl Application {
         }
         if !config.auth.admin_password.is_empty()
             && services
-                .bootstrap_admin(&config.auth.admin_password)
+                .bootstrap_admin(config.auth.admin_password.expose())
                 .await
                 .map_err(|e| StartError::Database(e.to_string()))?
         {

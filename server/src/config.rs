@@ -7,6 +7,7 @@
 //! `HPC_BILLING_ADMIN_PASSWORD` (`auth.admin_password`). An unknown `HPC_BILLING_*` variable is
 //! an error, so a typo cannot silently leave a default in place.
 
+use crate::secret::Secret;
 use anyhow::{anyhow, bail, Context as _, Result};
 use hpcb_core::receipts::TaxSettings;
 use hpcb_core::tiers::{TierRule, TierRules};
@@ -92,7 +93,7 @@ pub struct DatabaseConfig {
 pub struct AuthConfig {
     /// Token signing key (32+ bytes); empty means a key file in `data_dir`. Set it explicitly
     /// when several replicas share a database.
-    pub jwt_secret: String,
+    pub jwt_secret: Secret,
     /// Lifetime of one bearer token, seconds.
     pub token_ttl_secs: i64,
     /// Absolute lifetime of a session, seconds.
@@ -102,7 +103,7 @@ pub struct AuthConfig {
     /// Mark cookies `Secure` (serve over HTTPS).
     pub cookie_secure: bool,
     /// Password for the `admin` account created on first start; empty means none is created.
-    pub admin_password: String,
+    pub admin_password: Secret,
     /// Login throttling.
     pub throttle: ThrottleConfig,
     /// Password hashing cost.
@@ -159,7 +160,7 @@ pub struct PamConfig {
 pub struct AuditConfig {
     /// HMAC key of the chain (32+ bytes); empty means a key file in `data_dir`. It must not be
     /// stored in the database, or editing the database could forge the chain.
-    pub hmac_key: String,
+    pub hmac_key: Secret,
 }
 
 /// `[graphql]`
@@ -329,7 +330,7 @@ pub struct ChainLink {
     pub allow_dirs: Vec<String>,
     /// Secrets by name: `env:VAR`, `file:/path`, or the value itself.
     #[serde(default)]
-    pub secrets: std::collections::BTreeMap<String, String>,
+    pub secrets: std::collections::BTreeMap<String, Secret>,
     /// Longest call, seconds.
     #[serde(default = "default_call_timeout")]
     pub timeout_secs: u64,
@@ -390,12 +391,12 @@ impl Default for DatabaseConfig {
 impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
-            jwt_secret: String::new(),
+            jwt_secret: Secret::default(),
             token_ttl_secs: 3600,
             session_ttl_secs: 12 * 3600,
             min_password_len: 8,
             cookie_secure: false,
-            admin_password: String::new(),
+            admin_password: Secret::default(),
             throttle: ThrottleConfig::default(),
             argon2: Argon2Config::default(),
             pam: PamConfig::default(),
@@ -653,11 +654,12 @@ impl Config {
             ("auth.jwt_secret", &self.auth.jwt_secret),
             ("audit.hmac_key", &self.audit.hmac_key),
         ] {
-            if !v.is_empty() && v.len() < 32 {
+            if !v.is_empty() && v.expose().len() < 32 {
                 bail!("invalid configuration key {key:?}: must be at least 32 characters (or empty to use a key file)");
             }
         }
-        if !self.auth.admin_password.is_empty() && self.auth.admin_password.chars().count() < self.auth.min_password_len
+        if !self.auth.admin_password.is_empty()
+            && self.auth.admin_password.expose().chars().count() < self.auth.min_password_len
         {
             bail!(
                 "invalid configuration key \"auth.admin_password\": must be at least {} characters",
@@ -970,6 +972,42 @@ mod tests {
         assert_eq!(c.database.url, "postgres://x@localhost/db");
         assert_eq!(c.auth.throttle.max_failures, 3);
         assert!(!c.graphql.graphiql);
+    }
+
+    #[test]
+    fn secrets_are_read_but_never_printed() {
+        let dir = std::env::temp_dir().join(format!("hpcb-cfg-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let f = dir.join("c.toml");
+        std::fs::write(
+            &f,
+            "[[payments.gateways]]\nplugin = \"dummy\"\nsecrets = { webhook_secret = \"whsec-file-value-123\" }\n",
+        )
+        .expect("write");
+        let c = Config::load(
+            Some(&f),
+            &env(&[
+                ("HPC_BILLING_AUTH_JWT_SECRET", "jwt-secret-value-0123456789abcdef0123"),
+                ("HPC_BILLING_AUDIT_HMAC_KEY", "audit-key-value-0123456789abcdef01234"),
+                ("HPC_BILLING_ADMIN_PASSWORD", "admin-password-value"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(c.auth.jwt_secret.expose(), "jwt-secret-value-0123456789abcdef0123");
+        assert_eq!(c.auth.admin_password.expose(), "admin-password-value");
+        let shown = format!("{c:?}");
+        for secret in [
+            "jwt-secret-value",
+            "audit-key-value",
+            "admin-password-value",
+            "whsec-file-value",
+        ] {
+            assert!(
+                !shown.contains(secret),
+                "{secret} appears in the configuration's Debug output"
+            );
+        }
+        assert!(shown.contains("<redacted>"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod keys;
 #[cfg(feature = "pam")]
 pub mod pam;
 pub mod plugins;
+pub mod secret;
 pub mod state;
 pub mod telemetry;
 

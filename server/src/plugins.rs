@@ -83,7 +83,7 @@ pub(crate) fn policy(link: &ChainLink) -> Result<PluginPolicy> {
     for (name, spec) in &link.secrets {
         secrets.insert(
             name.clone(),
-            secret(spec).with_context(|| format!("secret {name:?} of plugin {}", link.plugin))?,
+            secret(spec.expose()).with_context(|| format!("secret {name:?} of plugin {}", link.plugin))?,
         );
     }
     Ok(PluginPolicy {

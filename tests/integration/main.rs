@@ -15,6 +15,7 @@ mod dashboard;
 mod dashboard_api;
 mod db_outage;
 mod dependency_rules;
+mod docs_paths;
 mod first_hour;
 mod gateways;
 mod graphql_http;

@@ -64,7 +64,9 @@ pub async fn run(mut config: Config, jobs: usize) -> Result<(), Failure> {
             allow_plain_http: false,
             allow_programs: Vec::new(),
             allow_dirs: Vec::new(),
-            secrets: [("webhook_secret".to_owned(), secret)].into_iter().collect(),
+            secrets: [("webhook_secret".to_owned(), crate::secret::Secret::new(secret))]
+                .into_iter()
+                .collect(),
             timeout_secs: 30,
         });
     }

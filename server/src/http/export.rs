@@ -12,35 +12,10 @@ use axum::Extension;
 use futures_util::{stream, StreamExt as _};
 use hpcb_core::audit::{AuditEntry, AuditFilter, NewAuditEntry};
 use hpcb_core::auth::{Principal, Role};
-use hpcb_core::CoreError;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
-/// Quotes a CSV field when needed, and defuses spreadsheet formulas: a field starting with
-/// `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`.
-pub fn csv_field(s: &str) -> String {
-    let defused = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if defused.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", defused.replace('"', "\"\""))
-    } else {
-        defused
-    }
-}
-
-/// One CSV line from fields.
-pub fn csv_line<I: IntoIterator<Item = S>, S: AsRef<str>>(fields: I) -> String {
-    let mut line = fields
-        .into_iter()
-        .map(|f| csv_field(f.as_ref()))
-        .collect::<Vec<_>>()
-        .join(",");
-    line.push_str("\r\n");
-    line
-}
+pub use super::csv_text::csv_line;
 
 /// A streamed CSV body: the header, then rows fetched in chunks after the last row's key, until
 /// a chunk comes back empty. A failure midway ends the stream with an error, so the client sees a
@@ -79,31 +54,17 @@ where
     Body::from_stream(chunks.fuse())
 }
 
+/// An error answer with `status` and `message`, in the body every REST error has (see
+/// [`super::rest_error`]).
 pub(crate) fn plain_error(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::json!({"error": message}).to_string(),
-    )
-        .into_response()
+    super::rest_error::RestError::new(status, message).into_response()
 }
 
 /// Resolves the caller and checks the roles; the error is the response to send.
 pub async fn authorize(state: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Principal, Response> {
-    let resolved = resolve(state, headers).await.map_err(|e| match e {
-        CoreError::Unauthenticated(m) => plain_error(StatusCode::UNAUTHORIZED, &m),
-        CoreError::Unavailable(detail) => {
-            tracing::warn!(error = %detail, "cannot resolve caller: database unavailable");
-            plain_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the database cannot be reached right now; retry in a moment",
-            )
-        }
-        other => {
-            tracing::error!(error = %other, "cannot resolve caller");
-            plain_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-        }
-    })?;
+    let resolved = resolve(state, headers)
+        .await
+        .map_err(|e| super::rest_error::RestError::from(e).into_response())?;
     let p = resolved
         .principal
         .ok_or_else(|| plain_error(StatusCode::UNAUTHORIZED, "sign in first"))?;
@@ -238,21 +199,6 @@ pub async fn audit_csv(
         body,
     )
         .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(csv_field("-1,5"), "\"'-1,5\"");
-        assert_eq!(csv_line(["a", "b"]), "a,b\r\n");
-    }
 }
 
 /// Filters of `/export/usage.csv`, as URL parameters (times RFC 3339).

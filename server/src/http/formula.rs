@@ -9,6 +9,7 @@
 use super::caller::{client_ip, request_meta};
 use super::export::{authorize, ms_to_rfc3339, parse_time, plain_error};
 use super::observe::RequestId;
+use super::rest_error::RestError;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
@@ -43,28 +44,8 @@ fn rate_json(r: &Rate) -> Value {
     })
 }
 
-/// An error of the core as this route's JSON: the status the error's kind calls for, and the
-/// field when the input was wrong.
 fn error_response(e: CoreError) -> Response {
-    match e {
-        CoreError::Validation { field, message } => (
-            StatusCode::BAD_REQUEST,
-            [(header::CONTENT_TYPE, "application/json")],
-            json!({"error": format!("{field}: {message}"), "field": field}).to_string(),
-        )
-            .into_response(),
-        CoreError::Unauthenticated(m) => plain_error(StatusCode::UNAUTHORIZED, &m),
-        CoreError::Forbidden(m) => plain_error(StatusCode::FORBIDDEN, &m),
-        CoreError::Conflict(m) => plain_error(StatusCode::CONFLICT, &m),
-        CoreError::Unavailable(_) => plain_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the database cannot be reached right now; retry in a moment",
-        ),
-        other => {
-            tracing::error!(error = %other, "formula update failed");
-            plain_error(StatusCode::INTERNAL_SERVER_ERROR, "the rates could not be changed")
-        }
-    }
+    RestError::from(e).into_response()
 }
 
 /// `GET /formula`.

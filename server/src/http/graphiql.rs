@@ -3,47 +3,51 @@
 //! so it works on an air-gapped network; `ui/graphiql.js` starts it.
 
 use super::assets::integrity;
+use askama::Template;
+
+/// A script the page loads, with its integrity hash.
+struct Script {
+    path: &'static str,
+    integrity: &'static str,
+}
+
+/// The page (`server/templates/graphiql.html`).
+#[derive(Template)]
+#[template(path = "graphiql.html")]
+struct GraphiqlPage<'a> {
+    css: &'static str,
+    own_css: &'static str,
+    scripts: Vec<Script>,
+    endpoint: &'a str,
+    ws: &'a str,
+}
 
 /// HTML of the GraphiQL page for the given HTTP and WebSocket endpoint paths.
 pub fn page(endpoint: &str, ws_endpoint: &str) -> String {
-    let script = |path: &str| {
-        format!(
-            r#"<script defer src="/assets/{path}" integrity="{}"></script>"#,
-            integrity(path)
-        )
-    };
-    format!(
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>hpc-billing GraphiQL</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/assets/vendor/graphiql/graphiql.min.css" integrity="{css}">
-<link rel="stylesheet" href="/assets/graphiql.css" integrity="{own_css}">
-{react}
-{react_dom}
-{graphiql}
-{start}
-</head>
-<body>
-<div id="graphiql" data-endpoint="{http}" data-ws="{ws}">Loading GraphiQL…</div>
-</body>
-</html>"#,
-        css = integrity("vendor/graphiql/graphiql.min.css"),
-        own_css = integrity("graphiql.css"),
-        react = script("vendor/react/react.production.min.js"),
-        react_dom = script("vendor/react-dom/react-dom.production.min.js"),
-        graphiql = script("vendor/graphiql/graphiql.min.js"),
-        start = script("graphiql.js"),
-        http = attribute(endpoint),
-        ws = attribute(ws_endpoint),
-    )
-}
-
-/// Escapes text for a double-quoted HTML attribute.
-fn attribute(text: &str) -> String {
-    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;")
+    let scripts = [
+        "vendor/react/react.production.min.js",
+        "vendor/react-dom/react-dom.production.min.js",
+        "vendor/graphiql/graphiql.min.js",
+        "graphiql.js",
+    ]
+    .into_iter()
+    .map(|path| Script {
+        path,
+        integrity: integrity(path),
+    })
+    .collect();
+    GraphiqlPage {
+        css: integrity("vendor/graphiql/graphiql.min.css"),
+        own_css: integrity("graphiql.css"),
+        scripts,
+        endpoint,
+        ws: ws_endpoint,
+    }
+    .render()
+    .unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot render the GraphiQL page");
+        String::new()
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod browser;
 pub mod caller;
+pub mod csv_text;
 pub mod export;
 pub mod formula;
 pub mod graphiql;
@@ -14,7 +15,9 @@ pub mod observe;
 pub mod payments;
 pub mod receipt_export;
 pub mod receipt_page;
+pub mod rest_error;
 pub mod serve;
+pub mod texts;
 pub mod ws;
 
 use crate::state::AppState;
@@ -23,7 +26,7 @@ use axum::Router;
 
 /// All routes, with request ids, logging and metrics around them.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/", get(browser::home))
         .route("/signin", get(browser::sign_in))
         .route("/assets/{*path}", get(assets::serve))
@@ -50,8 +53,8 @@ pub fn router(state: AppState) -> Router {
         // gzip or brotli, as the client accepts: the dashboard's scripts, JSON answers and CSV
         // exports shrink several times over (images and tiny bodies are left alone).
         .layer(tower_http::compression::CompressionLayer::new().compress_when(compressible()))
-        .layer(axum::middleware::from_fn(browser::pages_for_browsers))
-        .layer(axum::middleware::from_fn(browser::security_headers))
+        .layer(axum::middleware::from_fn(browser::pages_for_browsers));
+    browser::security_headers(routes)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }

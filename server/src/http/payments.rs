@@ -3,11 +3,12 @@
 //! signature), the page customers return to from a gateway, and the development gateway's
 //! checkout page.
 
-use super::caller::{client_ip, request_meta};
+use super::caller::{client_ip, cookie, request_meta};
 use super::export::plain_error;
 use super::observe::RequestId;
-use super::receipt_page::escape;
+use super::texts::{text, text_with, Lang};
 use crate::state::AppState;
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -100,21 +101,6 @@ pub struct ReturnParams {
     lang: Option<String>,
 }
 
-fn status_words(status: &str, thai: bool) -> &'static str {
-    match (status, thai) {
-        ("succeeded", false) => "Paid. Thank you.",
-        ("succeeded", true) => "ชำระเงินเรียบร้อยแล้ว ขอบคุณ",
-        ("failed", false) => "The payment failed. Nothing was charged.",
-        ("failed", true) => "การชำระเงินไม่สำเร็จ ไม่มีการเรียกเก็บเงิน",
-        ("expired", false) => "The checkout expired unpaid.",
-        ("expired", true) => "หมดเวลาชำระเงิน",
-        ("refunded", false) => "Paid and refunded.",
-        ("refunded", true) => "ชำระแล้วและคืนเงินแล้ว",
-        (_, false) => "Waiting for the payment to be confirmed…",
-        (_, true) => "กำลังรอการยืนยันการชำระเงิน…",
-    }
-}
-
 fn amount(p: &Payment) -> String {
     match Currency::parse(&p.currency) {
         Some(c) => format!("{} {}", format_minor(p.amount_minor, c), p.currency),
@@ -122,23 +108,53 @@ fn amount(p: &Payment) -> String {
     }
 }
 
-fn page(title: &str, lang: &str, refresh: bool, body: &str) -> Response {
-    let meta = if refresh {
-        "<meta http-equiv=\"refresh\" content=\"3\">"
-    } else {
-        ""
-    };
-    let html = format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">{meta}\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}}\
-         button{{font-size:1.1rem;padding:.6rem 1.4rem;margin-right:1rem}}</style></head><body>{body}</body></html>",
-        t = escape(title),
-    );
-    let mut r = Html(html).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    r
+/// The return page (`server/templates/payment_return.html`).
+#[derive(Template)]
+#[template(path = "payment_return.html")]
+struct ReturnPage {
+    lang: &'static str,
+    refresh: bool,
+    title: String,
+    amount: String,
+    status: String,
+    words: String,
+    cancelled_note: Option<String>,
+    receipt_id: i64,
+    payment_id: String,
+    view_receipt: String,
+    follow: String,
+}
+
+/// The development gateway's checkout (`server/templates/dummy_checkout.html`).
+#[derive(Template)]
+#[template(path = "dummy_checkout.html")]
+struct DummyCheckout {
+    lang: &'static str,
+    refresh: bool,
+    title: String,
+    pending: bool,
+    explain: String,
+    amount: String,
+    payment_id: String,
+    pay: String,
+    fail: String,
+    state: String,
+}
+
+/// A rendered page, never cached (it shows a payment's state of this moment).
+fn html_page(rendered: askama::Result<String>) -> Response {
+    match rendered {
+        Ok(html) => {
+            let mut r = Html(html).into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render a payment page");
+            plain_error(StatusCode::INTERNAL_SERVER_ERROR, "the page could not be made")
+        }
+    }
 }
 
 /// `GET /payments/return/{paymentId}`: where gateways send the customer back. Asks the gateway
@@ -154,7 +170,6 @@ pub async fn return_page(
     headers: HeaderMap,
 ) -> Response {
     let meta = request_meta(client_ip(&state, peer, &headers), &headers, &rid);
-    let thai = q.lang.as_deref() == Some("th");
     let p = match state.services.payments.reconcile_on_return(&id, &meta).await {
         Ok(p) => p,
         Err(CoreError::NotFound(_)) => return plain_error(StatusCode::NOT_FOUND, "no such payment"),
@@ -163,36 +178,34 @@ pub async fn return_page(
             return plain_error(StatusCode::SERVICE_UNAVAILABLE, "try again in a moment");
         }
     };
+    // A signed-in browser goes on to the dashboard's payment page, which follows the payment
+    // live until the gateway confirms; anyone else (no session, a script) gets this page.
+    if super::browser::wants_html(&headers) && cookie(&headers, hpcb_schema::SessionCookies::SESSION).is_some() {
+        return Redirect::to(&format!("/#/payments/{}", p.public_id)).into_response();
+    }
     let pending = p.status == "pending";
-    let note = if q.cancelled.is_some() && pending {
-        if thai {
-            "<p>คุณยกเลิกการชำระเงิน ใบเสร็จยังรอการชำระ</p>"
-        } else {
-            "<p>You left the checkout; the receipt is still unpaid.</p>"
+    let lang = Lang::from_param(q.lang.as_deref());
+    let known = ["succeeded", "failed", "expired", "refunded"];
+    let words_key = if known.contains(&p.status.as_str()) {
+        format!("server.payment.status.{}", p.status)
+    } else {
+        "server.payment.status.pending".to_owned()
+    };
+    html_page(
+        ReturnPage {
+            lang: lang.code(),
+            refresh: pending && q.cancelled.is_none(),
+            title: text(lang, "server.payment.title"),
+            amount: amount(&p),
+            status: p.status.clone(),
+            words: text(lang, &words_key),
+            cancelled_note: (q.cancelled.is_some() && pending).then(|| text(lang, "server.payment.cancelled")),
+            receipt_id: p.receipt_id,
+            payment_id: p.public_id.clone(),
+            view_receipt: text(lang, "server.payment.viewReceipt"),
+            follow: text(lang, "server.payment.follow"),
         }
-    } else {
-        ""
-    };
-    let (title, receipt, follow) = if thai {
-        ("การชำระเงิน", "ดูใบเสร็จ", "ติดตามในแดชบอร์ด")
-    } else {
-        ("Payment", "View the receipt", "Follow it in the dashboard")
-    };
-    let body = format!(
-        "<h1>{title}</h1><p id=\"amount\">{amt}</p><p id=\"status\" data-status=\"{st}\">{words}</p>{note}\
-         <p><a href=\"/receipts/{rid}?lang={lang}\">{receipt}</a> · <a href=\"/#/payments/{pid}\">{follow}</a></p>",
-        pid = escape(&p.public_id),
-        amt = escape(&amount(&p)),
-        st = escape(&p.status),
-        words = status_words(&p.status, thai),
-        rid = p.receipt_id,
-        lang = if thai { "th" } else { "en" },
-    );
-    page(
-        title,
-        if thai { "th" } else { "en" },
-        pending && q.cancelled.is_none(),
-        &body,
+        .render(),
     )
 }
 
@@ -202,24 +215,22 @@ pub async fn dummy_checkout(State(state): State<AppState>, Path(id): Path<String
         Ok(p) => p,
         Err(r) => return r,
     };
-    let body = if p.status == "pending" {
-        format!(
-            "<h1>Dummy gateway</h1><p>A development gateway: no money moves. Paying sends a signed \
-             webhook to the server, exactly as a real gateway would.</p><p id=\"amount\">{amt}</p>\
-             <form method=\"post\" action=\"/payments/dummy/checkout/{id}/pay\" style=\"display:inline\">\
-             <button id=\"pay\" type=\"submit\">Pay</button></form>\
-             <form method=\"post\" action=\"/payments/dummy/checkout/{id}/fail\" style=\"display:inline\">\
-             <button id=\"fail\" type=\"submit\">Fail</button></form>",
-            amt = escape(&amount(&p)),
-            id = escape(&p.public_id),
-        )
-    } else {
-        format!(
-            "<h1>Dummy gateway</h1><p id=\"status\">This payment is {}.</p>",
-            escape(&p.status)
-        )
-    };
-    page("Dummy gateway", "en", false, &body)
+    let lang = Lang::En;
+    html_page(
+        DummyCheckout {
+            lang: lang.code(),
+            refresh: false,
+            title: text(lang, "server.dummy.title"),
+            pending: p.status == "pending",
+            explain: text(lang, "server.dummy.explain"),
+            amount: amount(&p),
+            payment_id: p.public_id.clone(),
+            pay: text(lang, "server.dummy.pay"),
+            fail: text(lang, "server.dummy.fail"),
+            state: text_with(lang, "server.dummy.state", &[("status", &p.status)]),
+        }
+        .render(),
+    )
 }
 
 /// `POST /payments/dummy/checkout/{paymentId}/{pay|fail}`: the development gateway decides,

@@ -2,7 +2,9 @@
 //! Thai, for its owner, admin and finance.
 
 use super::export::{authorize, plain_error};
+use super::texts::{text, Lang};
 use crate::state::AppState;
+use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -12,7 +14,6 @@ use hpcb_core::pricing::{hours, per_hour};
 use hpcb_core::receipts::{Receipt, ReceiptLine};
 use hpcb_entities::Currency;
 use serde::Deserialize;
-use std::fmt::Write as _;
 
 /// The language of the page.
 #[derive(Debug, Default, Deserialize)]
@@ -20,90 +21,78 @@ pub struct PageParams {
     lang: Option<String>,
 }
 
-/// Labels in one language.
+/// The page's labels, in one language (from the text catalogs).
 struct Labels {
-    lang: &'static str,
-    title: &'static str,
-    number: &'static str,
-    billed_to: &'static str,
-    issued: &'static str,
-    cutoff: &'static str,
-    status: &'static str,
-    job: &'static str,
-    ended: &'static str,
-    cpu: &'static str,
-    gpu: &'static str,
-    mem: &'static str,
-    tier: &'static str,
-    amount: &'static str,
-    subtotal: &'static str,
-    total: &'static str,
-    pending: &'static str,
-    paid: &'static str,
-    void: &'static str,
-    print: &'static str,
+    title: String,
+    number: String,
+    billed_to: String,
+    issued: String,
+    cutoff: String,
+    status: String,
+    job: String,
+    ended: String,
+    cpu: String,
+    gpu: String,
+    mem: String,
+    tier: String,
+    amount: String,
+    subtotal: String,
+    total: String,
+    print: String,
 }
 
-const EN: Labels = Labels {
-    lang: "en",
-    title: "Receipt",
-    number: "No.",
-    billed_to: "Billed to",
-    issued: "Issued",
-    cutoff: "Jobs ended on or before",
-    status: "Status",
-    job: "Job",
-    ended: "Ended",
-    cpu: "CPU core-h",
-    gpu: "GPU-h",
-    mem: "Memory GB-h",
-    tier: "Tier",
-    amount: "Amount",
-    subtotal: "Subtotal",
-    total: "Total",
-    pending: "Pending",
-    paid: "Paid",
-    void: "Void",
-    print: "Print",
-};
-
-const TH: Labels = Labels {
-    lang: "th",
-    title: "ใบเสร็จรับเงิน",
-    number: "เลขที่",
-    billed_to: "ผู้ใช้บริการ",
-    issued: "วันที่ออก",
-    cutoff: "งานที่สิ้นสุดภายใน",
-    status: "สถานะ",
-    job: "งาน",
-    ended: "สิ้นสุด",
-    cpu: "CPU (คอร์-ชั่วโมง)",
-    gpu: "GPU (ชั่วโมง)",
-    mem: "หน่วยความจำ (GB-ชั่วโมง)",
-    tier: "ระดับ",
-    amount: "จำนวนเงิน",
-    subtotal: "ยอดรวมก่อนภาษี",
-    total: "ยอดรวมทั้งสิ้น",
-    pending: "รอชำระ",
-    paid: "ชำระแล้ว",
-    void: "ยกเลิก",
-    print: "พิมพ์",
-};
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
+impl Labels {
+    fn of(lang: Lang) -> Labels {
+        let t = |key: &str| text(lang, &format!("server.receipt.{key}"));
+        Labels {
+            title: t("title"),
+            number: t("number"),
+            billed_to: t("billedTo"),
+            issued: t("issued"),
+            cutoff: t("cutoff"),
+            status: t("status"),
+            job: t("job"),
+            ended: t("ended"),
+            cpu: t("cpu"),
+            gpu: t("gpu"),
+            mem: t("mem"),
+            tier: t("tier"),
+            amount: t("amount"),
+            subtotal: t("subtotal"),
+            total: t("total"),
+            print: t("print"),
         }
     }
-    out
+}
+
+/// One billed job on the page.
+struct Row {
+    job: String,
+    ended: String,
+    cpu: String,
+    gpu: String,
+    mem: String,
+    tier: String,
+    amount: String,
+}
+
+/// The printable receipt (`server/templates/receipt.html`; askama escapes every value).
+#[derive(Template)]
+#[template(path = "receipt.html")]
+struct ReceiptPage {
+    lang: &'static str,
+    l: Labels,
+    number: String,
+    user: String,
+    issued: String,
+    cutoff: String,
+    status_class: String,
+    status: String,
+    rows: Vec<Row>,
+    subtotal: String,
+    tax_label: String,
+    tax: String,
+    total: String,
 }
 
 fn date(ms: i64) -> String {
@@ -112,92 +101,43 @@ fn date(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Renders a receipt.
-fn render(r: &Receipt, lines: &[ReceiptLine], l: &Labels) -> String {
-    let c = Currency::parse(&r.currency).unwrap_or(Currency::THB);
-    let money = |m: i64| format!("{} {}", format_minor(m, c), c);
-    let status = match r.status.as_str() {
-        "paid" => l.paid,
-        "void" => l.void,
-        _ => l.pending,
+/// Renders a receipt; `None` (logged) if its currency is unknown, which no stored receipt has.
+fn render(r: &Receipt, lines: &[ReceiptLine], lang: Lang) -> Option<String> {
+    let Some(c) = Currency::parse(&r.currency) else {
+        tracing::error!(receipt = r.id, currency = %r.currency, "receipt in an unknown currency");
+        return None;
     };
-    let mut rows = String::new();
-    for line in lines {
-        let _ = write!(
-            rows,
-            "<tr><td>{}</td><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td>{}</td><td class=n>{}</td></tr>",
-            escape(&format!("{}/{}", line.cluster, line.job_id)),
-            date(line.end_at),
-            hours(line.cpu_ms, per_hour::CPU_MS),
-            hours(line.gpu_s, per_hour::GPU_S),
-            hours(line.mem_kib_s, per_hour::MEM_KIB_S),
-            escape(&line.tier),
-            money(line.cost_minor),
-        );
-    }
-    format!(
-        r#"<!doctype html>
-<html lang="{lang}">
-<head><meta charset="utf-8"><title>{title} {number}</title>
-<style>
-body {{ font-family: "Noto Sans", "Noto Sans Thai", "Sarabun", sans-serif; margin: 2rem; color: #111; }}
-h1 {{ margin: 0 0 .5rem; }} table {{ border-collapse: collapse; width: 100%; margin-top: 1rem; }}
-th, td {{ border-bottom: 1px solid #ccc; padding: .3rem .5rem; text-align: left; font-size: .9rem; }}
-td.n, th.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
-.meta td {{ border: 0; padding: .1rem .5rem .1rem 0; }} .totals {{ width: auto; margin-left: auto; }}
-.status-void {{ color: #a00; }} .status-paid {{ color: #070; }}
-@media print {{ button {{ display: none; }} body {{ margin: 0; }} }}
-</style></head>
-<body>
-<script defer src="/assets/print.js"></script>
-<button type="button" data-print>{print}</button>
-<h1>{title}</h1>
-<table class="meta">
-<tr><td>{l_number}</td><td><strong>{number}</strong></td></tr>
-<tr><td>{l_billed}</td><td>{user}</td></tr>
-<tr><td>{l_issued}</td><td>{issued}</td></tr>
-<tr><td>{l_cutoff}</td><td>{cutoff}</td></tr>
-<tr><td>{l_status}</td><td class="status-{status_class}">{status}</td></tr>
-</table>
-<table>
-<thead><tr><th>{l_job}</th><th>{l_ended}</th><th class=n>{l_cpu}</th><th class=n>{l_gpu}</th><th class=n>{l_mem}</th><th>{l_tier}</th><th class=n>{l_amount}</th></tr></thead>
-<tbody>{rows}</tbody>
-</table>
-<table class="totals">
-<tr><td>{l_subtotal}</td><td class=n>{subtotal}</td></tr>
-<tr><td>{tax_label}</td><td class=n>{tax}</td></tr>
-<tr><td><strong>{l_total}</strong></td><td class=n><strong>{total}</strong></td></tr>
-</table>
-</body></html>"#,
-        lang = l.lang,
-        title = l.title,
-        print = l.print,
-        number = escape(&r.number),
-        l_number = l.number,
-        l_billed = l.billed_to,
-        user = escape(&r.username),
-        l_issued = l.issued,
-        issued = date(r.created_at),
-        l_cutoff = l.cutoff,
-        cutoff = date(r.ended_before),
-        l_status = l.status,
-        status_class = escape(&r.status),
-        status = status,
-        l_job = l.job,
-        l_ended = l.ended,
-        l_cpu = l.cpu,
-        l_gpu = l.gpu,
-        l_mem = l.mem,
-        l_tier = l.tier,
-        l_amount = l.amount,
-        rows = rows,
-        l_subtotal = l.subtotal,
-        subtotal = money(r.subtotal_minor),
-        tax_label = escape(&r.tax_label),
-        tax = money(r.tax_minor),
-        l_total = l.total,
-        total = money(r.total_minor),
-    )
+    let money = |m: i64| format!("{} {}", format_minor(m, c), c);
+    let rows = lines
+        .iter()
+        .map(|line| Row {
+            job: format!("{}/{}", line.cluster, line.job_id),
+            ended: date(line.end_at),
+            cpu: hours(line.cpu_ms, per_hour::CPU_MS).to_string(),
+            gpu: hours(line.gpu_s, per_hour::GPU_S).to_string(),
+            mem: hours(line.mem_kib_s, per_hour::MEM_KIB_S).to_string(),
+            tier: line.tier.clone(),
+            amount: money(line.cost_minor),
+        })
+        .collect();
+    let page = ReceiptPage {
+        lang: lang.code(),
+        l: Labels::of(lang),
+        number: r.number.clone(),
+        user: r.username.clone(),
+        issued: date(r.created_at),
+        cutoff: date(r.ended_before),
+        status_class: r.status.clone(),
+        status: text(lang, &format!("common.status.{}", r.status)),
+        rows,
+        subtotal: money(r.subtotal_minor),
+        tax_label: r.tax_label.clone(),
+        tax: money(r.tax_minor),
+        total: money(r.total_minor),
+    };
+    page.render()
+        .map_err(|e| tracing::error!(error = %e, "cannot render the receipt page"))
+        .ok()
 }
 
 /// The handler.
@@ -229,23 +169,8 @@ pub async fn page(
             return plain_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
         }
     };
-    let labels = if params.lang.as_deref() == Some("th") { &TH } else { &EN };
-    (
-        [(header::CACHE_CONTROL, "no-store")],
-        Html(render(&receipt, &lines, labels)),
-    )
-        .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            escape("<script>\"a\" & 'b'</script>"),
-            "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;"
-        );
+    match render(&receipt, &lines, Lang::from_param(params.lang.as_deref())) {
+        Some(html) => ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
+        None => plain_error(StatusCode::INTERNAL_SERVER_ERROR, "the receipt page could not be made"),
     }
 }

@@ -69,7 +69,9 @@ async function user(browser) {
   const gateway = await ctx.newPage();
   await gateway.goto(new URL(checkout, base).href);
   await gateway.click('#pay');
-  await gateway.waitForURL(/\/payments\/return\//);
+  // Back from the gateway, a signed-in browser lands on the live payment page too.
+  await gateway.waitForURL(/#\/payments\//);
+  await gateway.waitForSelector('#payment-status[data-status="succeeded"]', { timeout: 30000 });
   await page.waitForSelector('#payment-status[data-status="succeeded"]', { timeout: 30000 });
   check(await page.evaluate(() => window.__notReloaded === true), 'the payment page reloaded');
   await gateway.close();

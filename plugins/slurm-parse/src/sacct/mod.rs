@@ -73,6 +73,27 @@ pub enum Layout<'a> {
 /// and a step line adds its usage to its job's running totals (found without a lookup when the
 /// step follows its job, as sacct prints them); the totals complete the records at the end.
 pub fn parse_sacct(text: &str, layout: Layout<'_>, options: &SacctOptions) -> Result<FetchOutput, String> {
+    parse(text, layout, options, Reader::FastFirst)
+}
+
+/// [`parse_sacct`] with the general reader only: for tests that prove the fast reader changes
+/// nothing but speed (same records, same warnings, on every input).
+#[doc(hidden)]
+pub fn parse_sacct_general(text: &str, layout: Layout<'_>, options: &SacctOptions) -> Result<FetchOutput, String> {
+    parse(text, layout, options, Reader::GeneralOnly)
+}
+
+/// Which readers a parse uses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// The fast reader, then the general one where it gives up.
+    FastFirst,
+    /// The general reader alone.
+    GeneralOnly,
+}
+
+fn parse(text: &str, layout: Layout<'_>, options: &SacctOptions, reader: Reader) -> Result<FetchOutput, String> {
+    let fast = reader == Reader::FastFirst;
     let mut lines = Lines::new(text);
     let columns = match layout {
         Layout::Columns(names) => Columns::from_names(names.iter().copied())?,
@@ -127,7 +148,12 @@ pub fn parse_sacct(text: &str, layout: Layout<'_>, options: &SacctOptions) -> Re
                 ));
                 continue;
             };
-            let step = match fast::step(&columns, &fields, options) {
+            let quick = if fast {
+                fast::step(&columns, &fields, options)
+            } else {
+                None
+            };
+            let step = match quick {
                 Some(step) => Ok(step),
                 None => line::read_step(&columns, &fields, options),
             };
@@ -150,7 +176,9 @@ pub fn parse_sacct(text: &str, layout: Layout<'_>, options: &SacctOptions) -> Re
             }
             Err(vacancy) => vacancy,
         };
-        if fast::job(&columns, &fields, options, &mut dates, &mut resources, &mut out.jobs).is_none() {
+        let read_fast =
+            fast && fast::job(&columns, &fields, options, &mut dates, &mut resources, &mut out.jobs).is_some();
+        if !read_fast {
             match line::read_job(&columns, &fields, options) {
                 Ok(record) => out.jobs.push(record),
                 Err(why) => {

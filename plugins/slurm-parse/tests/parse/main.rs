@@ -4,6 +4,7 @@
 //! of those files live in `tests/fixtures/`.
 
 mod cross_source;
+mod fast_reader;
 mod odd_input;
 mod rest_versions;
 mod sacct_files;

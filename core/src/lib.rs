@@ -24,7 +24,7 @@ pub mod pricing;
 pub mod rates;
 pub mod receipts;
 pub mod services;
-pub mod tiers;
+pub use pricing::tiers;
 pub mod usage;
 pub mod users;
 

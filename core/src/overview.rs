@@ -93,7 +93,7 @@ fn month_of(backend: DatabaseBackend, column: &str) -> String {
 }
 
 fn shares(mut rows: Vec<SummaryRow>, currency: Currency) -> Vec<CostShare> {
-    rows.retain(|r| r.currency == currency.as_str());
+    rows.retain(|r| r.currency == currency);
     rows.sort_by(|a, b| b.cost_minor.cmp(&a.cost_minor).then_with(|| a.key.cmp(&b.key)));
     rows.into_iter()
         .take(TOP)
@@ -170,7 +170,7 @@ impl Services {
             .await?;
         let (unbilled_minor, unbilled_jobs) = unbilled
             .iter()
-            .filter(|r| r.currency == currency.as_str())
+            .filter(|r| r.currency == currency)
             .fold((0i64, 0i64), |(c, j), r| (c.saturating_add(r.cost_minor), j + r.jobs));
         let window = UsageFilter {
             from: Some(start),

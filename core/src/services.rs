@@ -132,6 +132,7 @@ impl Services {
             clock.clone(),
             metrics.clone(),
             config.tax.clone(),
+            config.default_currency,
         );
         let payments = PaymentService::new(
             db.clone(),

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// An ISO 4217 currency code in upper case (`THB`, `USD`, `JPY`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Currency([u8; 3]);
 
 impl Currency {
@@ -36,6 +36,65 @@ impl Currency {
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A currency column: stored as its three-letter code, read back only as a valid one, so a
+/// row with a damaged code fails to load (a clear error) instead of turning into some default
+/// currency.
+mod column {
+    use super::Currency;
+    use sea_orm::sea_query::{ArrayType, ColumnType, Nullable, StringLen, Value, ValueType, ValueTypeErr};
+    use sea_orm::{ColIdx, DbErr, QueryResult, TryGetError, TryGetable};
+
+    impl From<Currency> for Value {
+        fn from(c: Currency) -> Value {
+            Value::String(Some(Box::new(c.as_str().to_owned())))
+        }
+    }
+
+    impl Nullable for Currency {
+        fn null() -> Value {
+            Value::String(None)
+        }
+    }
+
+    impl ValueType for Currency {
+        fn try_from(v: Value) -> Result<Self, ValueTypeErr> {
+            match v {
+                Value::String(Some(s)) => Currency::parse(&s).ok_or(ValueTypeErr),
+                _ => Err(ValueTypeErr),
+            }
+        }
+
+        fn type_name() -> String {
+            "Currency".to_owned()
+        }
+
+        fn array_type() -> ArrayType {
+            ArrayType::String
+        }
+
+        fn column_type() -> ColumnType {
+            ColumnType::String(StringLen::N(3))
+        }
+    }
+
+    // A currency is never an auto-increment key; sea-orm asks because it is part of a
+    // composite primary key (`usage_daily`).
+    impl sea_orm::TryFromU64 for Currency {
+        fn try_from_u64(_: u64) -> Result<Self, DbErr> {
+            Err(DbErr::ConvertFromU64("Currency"))
+        }
+    }
+
+    impl TryGetable for Currency {
+        fn try_get_by<I: ColIdx>(res: &QueryResult, index: I) -> Result<Self, TryGetError> {
+            let code = String::try_get_by(res, index)?;
+            Currency::parse(&code).ok_or_else(|| {
+                TryGetError::DbErr(DbErr::Type(format!("stored currency {code:?} is not a currency code")))
+            })
+        }
     }
 }
 

@@ -345,3 +345,42 @@ async fn formula_answers_with_an_etag_and_changes_rates_through_the_core(backend
     assert_eq!(with_cookie(Some(&csrf)).await.expect("post").status(), 201);
 }
 both_backends!(formula_answers_with_an_etag_and_changes_rates_through_the_core);
+
+/// A stored amount whose currency code is damaged never turns into baht (or anything else):
+/// reading it is an error the log explains, and the rest of the API keeps working.
+async fn a_damaged_currency_is_an_error_never_a_default(backend: Backend) {
+    let s = crate::payments::server(backend).await;
+    let admin = s.admin().await;
+    assert!(admin.gql(INGEST, json!({})).await["errors"].is_null());
+    let job = admin
+        .gql(
+            "{ usage(first: 1) { nodes { jobKey cluster cost { currency } } } }",
+            json!({}),
+        )
+        .await;
+    let key = job["data"]["usage"]["nodes"][0]["jobKey"]
+        .as_str()
+        .expect("a job")
+        .to_owned();
+    assert_eq!(
+        job["data"]["usage"]["nodes"][0]["cost"]["currency"],
+        json!("THB"),
+        "{job}"
+    );
+    let db = s.db.connect().await;
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared(&format!("UPDATE jobs SET currency = 'T1B' WHERE job_key = '{key}'"))
+        .await
+        .expect("damage one row");
+    let r = admin
+        .gql(
+            "{ usage(first: 1000) { nodes { jobKey cost { amount currency } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&r).as_deref(), Some("INTERNAL"), "{r}");
+    assert!(!r.to_string().contains("T1B"), "the detail stays in the log: {r}");
+    let rates = admin.gql("{ rates { tier } }", json!({})).await;
+    assert!(rates["errors"].is_null(), "{rates}");
+}
+both_backends!(a_damaged_currency_is_an_error_never_a_default);

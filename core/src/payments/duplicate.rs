@@ -60,7 +60,7 @@ impl PaymentService {
         let refund = refunds::ActiveModel {
             payment_id: Set(p.id),
             amount_minor: Set(p.amount_minor),
-            currency: Set(p.currency.clone()),
+            currency: Set(p.currency),
             status: Set("pending".into()),
             reason: Set(Some(
                 format!(
@@ -111,7 +111,7 @@ impl PaymentService {
                     .refund(RefundRequest {
                         external_id: external.clone(),
                         amount_minor: refund.amount_minor,
-                        currency: refund.currency.clone(),
+                        currency: refund.currency.to_string(),
                         idempotency_key: format!("{}-refund-{}", p.public_id, refund.id),
                         reason: Some("duplicate".into()),
                     })

@@ -104,7 +104,7 @@ impl PaymentService {
             .ok_or_else(|| CoreError::Conflict(format!("payment {public} has no checkout")))?;
         let signed = self
             .gateway(&p.provider)?
-            .sign_event(&p.public_id, &external, p.amount_minor, &p.currency, succeeded)
+            .sign_event(&p.public_id, &external, p.amount_minor, p.currency.as_str(), succeeded)
             .await
             .map_err(|e| super::service::gateway_error(&p.provider, &e))?;
         Ok((p, signed))

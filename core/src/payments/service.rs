@@ -209,7 +209,7 @@ impl PaymentService {
         let refund = refunds::ActiveModel {
             payment_id: Set(p.id),
             amount_minor: Set(amount),
-            currency: Set(p.currency.clone()),
+            currency: Set(p.currency),
             status: Set("pending".into()),
             reason: Set(reason.map(str::to_owned)),
             created_by: Set(actor.name().to_owned()),
@@ -235,7 +235,7 @@ impl PaymentService {
             .refund(RefundRequest {
                 external_id: external,
                 amount_minor: amount,
-                currency: p.currency.clone(),
+                currency: p.currency.to_string(),
                 idempotency_key: format!("{}-refund-{}", p.public_id, refund.id),
                 reason: reason.map(str::to_owned),
             })

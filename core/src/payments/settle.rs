@@ -413,7 +413,7 @@ const DUPLICATE: &str = "duplicate gateway event";
 /// amount or currency does not match: only an explicit, equal amount settles.
 fn mismatch(p: &Payment, r: &GatewayReport) -> Option<String> {
     match (&r.amount_minor, &r.currency) {
-        (Some(a), Some(c)) if *a == p.amount_minor && c.eq_ignore_ascii_case(&p.currency) => None,
+        (Some(a), Some(c)) if *a == p.amount_minor && c.eq_ignore_ascii_case(p.currency.as_str()) => None,
         (Some(a), Some(c)) => Some(format!(
             "gateway reported {a} {c}, the payment is for {} {}",
             p.amount_minor, p.currency

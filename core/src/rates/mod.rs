@@ -62,8 +62,7 @@ impl TryFrom<rates::Model> for Rate {
             cpu: dec(&m.cpu)?,
             gpu: dec(&m.gpu)?,
             mem: dec(&m.mem)?,
-            currency: Currency::parse(&m.currency)
-                .ok_or_else(|| CoreError::internal(format!("rate {} has bad currency", m.id)))?,
+            currency: m.currency,
             tier: m.tier,
             effective_from: m.effective_from,
             created_at: m.created_at,
@@ -255,7 +254,7 @@ impl RateService {
             cpu: Set(input.cpu.normalize().to_string()),
             gpu: Set(input.gpu.normalize().to_string()),
             mem: Set(input.mem.normalize().to_string()),
-            currency: Set(currency.to_string()),
+            currency: Set(currency),
             effective_from: Set(effective_from),
             created_at: Set(now),
             created_by: Set(Some(actor.name().to_owned())),

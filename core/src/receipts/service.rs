@@ -43,6 +43,8 @@ pub struct ReceiptService {
     clock: Arc<dyn Clock>,
     metrics: Metrics,
     tax: Arc<TaxSettings>,
+    /// The billing currency: of a receipt that has no lines to take one from.
+    currency: Currency,
 }
 
 /// A job about to be billed and its line.
@@ -79,6 +81,7 @@ impl ReceiptService {
         clock: Arc<dyn Clock>,
         metrics: Metrics,
         tax: TaxSettings,
+        currency: Currency,
     ) -> ReceiptService {
         ReceiptService {
             db,
@@ -86,6 +89,7 @@ impl ReceiptService {
             clock,
             metrics,
             tax: Arc::new(tax),
+            currency,
         }
     }
 
@@ -245,7 +249,10 @@ impl ReceiptService {
         let seq = next_number(&tx, year).await?;
         let number = format!("INV-{year}-{seq:06}");
         let (mut header, _) = self.assemble(user, actor.name(), ended_before, period_month, &[], now, number)?;
-        header.currency = currency.unwrap_or(header.currency);
+        if let Some(code) = currency {
+            header.currency = Currency::parse(&code)
+                .ok_or_else(|| CoreError::internal(format!("jobs priced in an unknown currency {code:?}")))?;
+        }
         let mut am: receipts::ActiveModel = header.into();
         am.id = NotSet;
         let receipt = am.insert(&*tx).await?;
@@ -380,10 +387,7 @@ impl ReceiptService {
         now: i64,
         number: String,
     ) -> CoreResult<(Receipt, Vec<receipt_items::Model>)> {
-        let currency = lines
-            .first()
-            .map(|l| l.job.currency.clone())
-            .unwrap_or_else(|| Currency::THB.to_string());
+        let currency = lines.first().map(|l| l.job.currency).unwrap_or(self.currency);
         if let Some(other) = lines.iter().find(|l| l.job.currency != currency) {
             return Err(CoreError::validation(
                 "jobs",

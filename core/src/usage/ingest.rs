@@ -4,7 +4,6 @@
 //! Scheduled runs read `[watermark − overlap, now)`, so jobs that slurmdbd records late, or that
 //! are requeued, are picked up by a later run; on-demand runs read the window they are given.
 
-use super::price_job::Pricer;
 use super::record::UsageRecord;
 use super::source::{FetchResult, UsageSource};
 use super::store::{BatchWriter, Preparer, UpsertCounts, BATCH};
@@ -15,6 +14,7 @@ use crate::context::{Actor, RequestMeta};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::metrics::Metrics;
+use crate::pricing::job::Pricer;
 use crate::tiers::TierRules;
 use hpcb_entities::tables::usage_sources;
 use hpcb_entities::Currency;

@@ -6,8 +6,8 @@
 //! - SQLite: multi-row `VALUES`; what every row shares (cluster, source, time) is bound once.
 //! - PostgreSQL: one `INSERT … SELECT unnest(…), …` per batch, each column bound as one array.
 
-use super::price_job::Basis;
 use super::store::PreparedJob;
+use crate::pricing::job::Basis;
 use sea_orm::DbBackend;
 use std::sync::OnceLock;
 

@@ -7,7 +7,6 @@ mod ingest;
 mod job_key;
 mod job_rows;
 mod pg_rows;
-mod price_job;
 mod query;
 mod record;
 mod reprice;
@@ -17,9 +16,9 @@ mod source;
 mod sqlite_rows;
 mod store;
 
+pub use crate::pricing::job::{billable_quantities, Basis, PricedJob, Pricer};
 pub use ingest::{IngestReport, IngestService, SourceConfig, SourceStatus};
 pub use job_key::canonical_job_key;
-pub use price_job::{billable_quantities, Basis, PricedJob, Pricer};
 pub use query::{cursor_of, parse_cursor, GroupBy, JobPage, SummaryRow, UsageFilter, UsageQuery};
 pub use record::UsageRecord;
 pub use reprice::{affected_by_override, affected_by_rate, reprice};

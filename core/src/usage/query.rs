@@ -58,7 +58,7 @@ pub struct SummaryRow {
     /// The group's key (user name, account, `2026-11`, …; empty for none).
     pub key: String,
     /// Currency of `cost_minor`.
-    pub currency: String,
+    pub currency: hpcb_entities::Currency,
     /// Jobs in the group.
     pub jobs: i64,
     /// CPU core-milliseconds.

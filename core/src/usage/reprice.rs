@@ -3,11 +3,11 @@
 //! with, so this never alters an issued charge. The daily rollup follows in the same
 //! transactions.
 
-use super::price_job::Pricer;
 use super::record::UsageRecord;
 use super::rollup::{lock_jobs, Contribution, Deltas};
 use crate::db::Db;
 use crate::error::CoreResult;
+use crate::pricing::job::Pricer;
 use crate::tiers::TierRules;
 use hpcb_entities::tables::jobs::{self, Column, Entity as Jobs};
 use hpcb_entities::Currency;
@@ -68,14 +68,14 @@ pub async fn reprice(db: &Db, rules: &TierRules, currency: Currency, cond: Condi
                 && j.rate_id == p.rate_id
                 && j.cost_minor == p.cost_minor
                 && j.tier_reason == p.tier_reason
-                && j.currency == p.currency.as_str();
+                && j.currency == p.currency;
             if !same {
                 let mut new = j.clone();
                 new.tier = p.tier;
                 new.tier_reason = p.tier_reason;
                 new.rate_id = p.rate_id;
                 new.cost_minor = p.cost_minor;
-                new.currency = p.currency.to_string();
+                new.currency = p.currency;
                 repriced.push((j, new));
             }
         }
@@ -86,7 +86,7 @@ pub async fn reprice(db: &Db, rules: &TierRules, currency: Currency, cond: Condi
                 .col_expr(Column::TierReason, Expr::value(new.tier_reason.clone()))
                 .col_expr(Column::RateId, Expr::value(new.rate_id))
                 .col_expr(Column::CostMinor, Expr::value(new.cost_minor))
-                .col_expr(Column::Currency, Expr::value(new.currency.clone()))
+                .col_expr(Column::Currency, Expr::value(new.currency))
                 .col_expr(Column::UpdatedAt, Expr::value(now))
                 .filter(Column::Id.eq(old.id))
                 .exec(&*tx)

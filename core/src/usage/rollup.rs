@@ -92,7 +92,7 @@ impl<'a> Contribution<'a> {
                 partition: j.partition.as_deref().unwrap_or(""),
                 state: &j.state,
                 tier: &j.tier,
-                currency: &j.currency,
+                currency: j.currency.as_str(),
             },
             end_day: j.end_day.as_deref(),
             amounts: [j.cpu_ms, j.gpu_s, j.mem_kib_s, j.cost_minor],

@@ -18,7 +18,7 @@ use sea_orm::{ColumnTrait, Condition, FromQueryResult, StatementBuilder};
 #[derive(Debug, FromQueryResult)]
 struct Group {
     key: String,
-    currency: String,
+    currency: hpcb_entities::Currency,
     jobs: i64,
     cpu_ms: i64,
     gpu_s: i64,

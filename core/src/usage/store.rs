@@ -13,11 +13,11 @@
 
 use super::batch_tx::{BatchTx, Prepared};
 use super::job_rows::Mode;
-use super::price_job::PricedJob;
 use super::record::UsageRecord;
 use super::rollup::{day_of, Cell, Contribution, Deltas, DAY_MS};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
+use crate::pricing::job::PricedJob;
 use sea_orm::DbBackend;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;

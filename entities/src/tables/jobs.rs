@@ -77,7 +77,7 @@ pub struct Model {
     /// Cost in minor units, rounded once.
     pub cost_minor: i64,
     /// Currency of the cost.
-    pub currency: String,
+    pub currency: crate::Currency,
 }
 
 /// No relations.

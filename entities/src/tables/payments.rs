@@ -23,7 +23,7 @@ pub struct Model {
     /// Amount asked for, minor units (the receipt's total when the payment started).
     pub amount_minor: i64,
     /// Currency of the amount.
-    pub currency: String,
+    pub currency: crate::Currency,
     /// Refunded so far, minor units.
     pub refunded_minor: i64,
     /// Whether the customer disputed the charge.

@@ -19,7 +19,7 @@ pub struct Model {
     /// Price per memory GB-hour, decimal string.
     pub mem: String,
     /// ISO currency code.
-    pub currency: String,
+    pub currency: crate::Currency,
     /// From when this version applies, Unix ms.
     pub effective_from: i64,
     /// When it was entered, Unix ms.

@@ -19,7 +19,7 @@ pub struct Model {
     /// `pending`, `paid` or `void`.
     pub status: String,
     /// Currency of every amount.
-    pub currency: String,
+    pub currency: crate::Currency,
     /// Sum of the lines (exclusive tax) or total less tax (inclusive tax).
     pub subtotal_minor: i64,
     /// Tax.

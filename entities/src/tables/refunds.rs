@@ -14,7 +14,7 @@ pub struct Model {
     /// Amount, minor units.
     pub amount_minor: i64,
     /// Currency.
-    pub currency: String,
+    pub currency: crate::Currency,
     /// `pending`, `succeeded` or `failed`.
     pub status: String,
     /// The gateway's refund id.

@@ -31,7 +31,7 @@ pub struct Model {
     pub tier: String,
     /// Currency of `cost_minor`.
     #[sea_orm(primary_key, auto_increment = false)]
-    pub currency: String,
+    pub currency: crate::Currency,
     /// The jobs' `end_day` (`2026-11-21`); `None` for jobs that have not ended.
     pub end_day: Option<String>,
     /// Jobs.

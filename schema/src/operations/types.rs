@@ -56,15 +56,15 @@ fn share(s: CostShare, c: Currency) -> CostShareGql {
     CostShareGql {
         name: s.name,
         jobs: s.jobs,
-        cost: MoneyGql::new(s.cost_minor, c.as_str()),
+        cost: MoneyGql::new(s.cost_minor, c),
     }
 }
 
 fn month(m: MonthRevenue, c: Currency) -> MonthRevenueGql {
     MonthRevenueGql {
         month: m.month,
-        paid: MoneyGql::new(m.paid_minor, c.as_str()),
-        pending: MoneyGql::new(m.pending_minor, c.as_str()),
+        paid: MoneyGql::new(m.paid_minor, c),
+        pending: MoneyGql::new(m.pending_minor, c),
         receipts: m.receipts,
     }
 }
@@ -74,9 +74,9 @@ impl From<BillingOverview> for BillingOverviewGql {
         let c = o.currency;
         BillingOverviewGql {
             revenue_by_month: o.months.into_iter().map(|m| month(m, c)).collect(),
-            paid: MoneyGql::new(o.paid_minor, c.as_str()),
-            pending: MoneyGql::new(o.pending_minor, c.as_str()),
-            unbilled: MoneyGql::new(o.unbilled_minor, c.as_str()),
+            paid: MoneyGql::new(o.paid_minor, c),
+            pending: MoneyGql::new(o.pending_minor, c),
+            unbilled: MoneyGql::new(o.unbilled_minor, c),
             unbilled_jobs: o.unbilled_jobs,
             top_users: o.top_users.into_iter().map(|s| share(s, c)).collect(),
             top_accounts: o.top_accounts.into_iter().map(|s| share(s, c)).collect(),

@@ -94,8 +94,8 @@ impl From<Payment> for PaymentGql {
             user: p.username.clone(),
             provider: p.provider.clone(),
             status: status_of(&p.status),
-            amount: MoneyGql::new(p.amount_minor, &p.currency),
-            refunded: MoneyGql::new(p.refunded_minor, &p.currency),
+            amount: MoneyGql::new(p.amount_minor, p.currency),
+            refunded: MoneyGql::new(p.refunded_minor, p.currency),
             disputed: p.disputed,
             external_id: p.external_id.clone(),
             checkout_url: p.checkout_url.clone(),
@@ -156,7 +156,7 @@ impl From<Refund> for RefundGql {
     fn from(r: Refund) -> Self {
         RefundGql {
             id: ID(r.id.to_string()),
-            amount: MoneyGql::new(r.amount_minor, &r.currency),
+            amount: MoneyGql::new(r.amount_minor, r.currency),
             status: r.status,
             reason: r.reason,
             created_by: r.created_by,

@@ -72,7 +72,7 @@ impl RateQuery {
             Some(id) => svc.rates.by_ids(&[id]).await?.into_iter().next(),
             None => None,
         };
-        let cost = MoneyGql::new(job.cost_minor, job.currency.as_str());
+        let cost = MoneyGql::new(job.cost_minor, job.currency);
         let q = job.quantities;
         let explain = explanation(
             Basis {
@@ -83,7 +83,7 @@ impl RateQuery {
             },
             q,
             rate,
-            &cost,
+            hpcb_entities::Money::new(job.cost_minor, job.currency),
         )?;
         Ok(QuoteGql {
             cost,

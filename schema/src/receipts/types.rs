@@ -6,9 +6,10 @@ use crate::scalars::{DateTime, Dec};
 use crate::usage::MoneyGql;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, SimpleObject, ID};
-use hpcb_core::pricing::{cost_exact, hours, per_hour, Prices, Quantities};
+use hpcb_core::pricing::{explain, hours, per_hour, Prices, Quantities};
 use hpcb_core::receipts::{Adjustment, Receipt, ReceiptFilter, ReceiptLine, ReceiptStatus};
 use hpcb_core::CoreError;
+use hpcb_entities::{Currency, Money};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -87,6 +88,8 @@ pub struct ReceiptGql {
     #[graphql(skip)]
     pub row_id: i64,
     #[graphql(skip)]
+    pub currency: Currency,
+    #[graphql(skip)]
     pub preview_lines: Option<Vec<ReceiptLine>>,
 }
 
@@ -97,9 +100,9 @@ impl From<Receipt> for ReceiptGql {
             number: r.number,
             user: r.username,
             status: status(&r.status),
-            subtotal: MoneyGql::new(r.subtotal_minor, &r.currency),
-            tax: MoneyGql::new(r.tax_minor, &r.currency),
-            total: MoneyGql::new(r.total_minor, &r.currency),
+            subtotal: MoneyGql::new(r.subtotal_minor, r.currency),
+            tax: MoneyGql::new(r.tax_minor, r.currency),
+            total: MoneyGql::new(r.total_minor, r.currency),
             tax_rate: Dec(Decimal::from_str(&r.tax_rate).unwrap_or_default()),
             tax_label: r.tax_label,
             tax_inclusive: r.tax_inclusive,
@@ -113,6 +116,7 @@ impl From<Receipt> for ReceiptGql {
             voided_at: r.voided_at.map(DateTime),
             void_reason: r.void_reason,
             row_id: r.id,
+            currency: r.currency,
             preview_lines: None,
         }
     }
@@ -123,9 +127,9 @@ impl ReceiptGql {
     /// The billed jobs, each with the rates locked in when the receipt was made.
     #[graphql(complexity = "crate::cost::unpaged(child_complexity)")]
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<ReceiptLineGql>, ApiError> {
-        let currency = self.total.currency.clone();
+        let currency = self.currency;
         if let Some(lines) = &self.preview_lines {
-            return Ok(lines.iter().map(|l| ReceiptLineGql::new(l, &currency)).collect());
+            return Ok(lines.iter().map(|l| ReceiptLineGql::new(l, currency)).collect());
         }
         let lines = ctx
             .data::<DataLoader<LinesLoader>>()?
@@ -133,7 +137,7 @@ impl ReceiptGql {
             .await
             .map_err(|e| CoreError::internal(e.to_string()))?
             .unwrap_or_default();
-        Ok(lines.iter().map(|l| ReceiptLineGql::new(l, &currency)).collect())
+        Ok(lines.iter().map(|l| ReceiptLineGql::new(l, currency)).collect())
     }
 }
 
@@ -172,7 +176,7 @@ pub struct ReceiptLineGql {
 }
 
 impl ReceiptLineGql {
-    fn new(l: &ReceiptLine, currency: &str) -> ReceiptLineGql {
+    fn new(l: &ReceiptLine, currency: Currency) -> ReceiptLineGql {
         let dec = |s: &str| Decimal::from_str(s).unwrap_or_default();
         let (cpu, gpu, mem) = (dec(&l.cpu_rate), dec(&l.gpu_rate), dec(&l.mem_rate));
         let (ch, gh, mh) = (
@@ -181,21 +185,15 @@ impl ReceiptLineGql {
             hours(l.mem_kib_s, per_hour::MEM_KIB_S),
         );
         let amount = MoneyGql::new(l.cost_minor, currency);
-        let exact = cost_exact(
-            Quantities {
-                cpu_ms: l.cpu_ms,
-                gpu_s: l.gpu_s,
-                mem_kib_s: l.mem_kib_s,
-            },
-            Prices { cpu, gpu, mem },
-        )
-        .map(|d| d.normalize().to_string())
-        .unwrap_or_default();
+        let quantities = Quantities {
+            cpu_ms: l.cpu_ms,
+            gpu_s: l.gpu_s,
+            mem_kib_s: l.mem_kib_s,
+        };
+        let explained = explain::arithmetic(quantities, Prices { cpu, gpu, mem }, Money::new(l.cost_minor, currency))
+            .unwrap_or_default();
         ReceiptLineGql {
-            explain: format!(
-                "{ch} core-h × {cpu} + {gh} GPU-h × {gpu} + {mh} GB-h × {mem} = {exact} → {} {currency}",
-                amount.amount.0
-            ),
+            explain: explained,
             cluster: l.cluster.clone(),
             job_key: l.job_key.clone(),
             job_id: l.job_id.clone(),
@@ -276,15 +274,15 @@ pub struct BillingAdjustmentGql {
 
 impl From<Adjustment> for BillingAdjustmentGql {
     fn from(a: Adjustment) -> Self {
-        let currency = a.receipt.currency.clone();
+        let currency = a.receipt.currency;
         let j = a.job_now;
         BillingAdjustmentGql {
-            line: ReceiptLineGql::new(&a.line, &currency),
+            line: ReceiptLineGql::new(&a.line, currency),
             receipt: a.receipt.into(),
             cpu_core_hours_now: j.as_ref().map(|j| Dec(hours(j.cpu_ms, per_hour::CPU_MS))),
             gpu_hours_now: j.as_ref().map(|j| Dec(hours(j.gpu_s, per_hour::GPU_S))),
             mem_gb_hours_now: j.as_ref().map(|j| Dec(hours(j.mem_kib_s, per_hour::MEM_KIB_S))),
-            amount_now: j.as_ref().map(|j| MoneyGql::new(j.cost_minor, &j.currency)),
+            amount_now: j.as_ref().map(|j| MoneyGql::new(j.cost_minor, j.currency)),
             state_now: j.map(|j| j.state),
         }
     }

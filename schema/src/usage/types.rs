@@ -7,11 +7,11 @@ use crate::usage::loaders::{BilledLoader, RateLoader};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, SimpleObject};
 use hpcb_core::money::format_minor;
-use hpcb_core::pricing::{cost_exact, hours, per_hour, Prices, Quantities};
+use hpcb_core::pricing::{explain, hours, per_hour, Prices, Quantities};
 use hpcb_core::usage::{GroupBy, IngestReport, SourceStatus, SummaryRow, UsageFilter};
 use hpcb_core::CoreError;
 use hpcb_entities::tables::jobs;
-use hpcb_entities::Currency;
+use hpcb_entities::{Currency, Money};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -27,13 +27,13 @@ pub struct MoneyGql {
 }
 
 impl MoneyGql {
-    /// Builds from minor units.
-    pub fn new(minor: i64, currency: &str) -> MoneyGql {
-        let c = Currency::parse(currency).unwrap_or(Currency::THB);
+    /// Builds from minor units of a currency (a `Currency` is always a valid code: rows with a
+    /// damaged one fail to load, they never become some default currency here).
+    pub fn new(minor: i64, currency: Currency) -> MoneyGql {
         MoneyGql {
-            amount: Dec(Decimal::from_str(&format_minor(minor, c)).unwrap_or_default()),
+            amount: Dec(Decimal::from_str(&format_minor(minor, currency)).unwrap_or_default()),
             minor,
-            currency: c.to_string(),
+            currency: currency.to_string(),
         }
     }
 }
@@ -108,7 +108,7 @@ impl From<jobs::Model> for JobGql {
             gpu_hours: Dec(hours(j.gpu_s, per_hour::GPU_S)),
             mem_gb_hours: Dec(hours(j.mem_kib_s, per_hour::MEM_KIB_S)),
             tier: j.tier.clone(),
-            cost: MoneyGql::new(j.cost_minor, &j.currency),
+            cost: MoneyGql::new(j.cost_minor, j.currency),
             row: j,
         }
     }
@@ -174,7 +174,7 @@ impl JobGql {
             },
             q,
             rate,
-            &self.cost,
+            Money::new(j.cost_minor, j.currency),
         )
     }
 }
@@ -196,33 +196,19 @@ pub fn explanation(
     basis: Basis<'_>,
     q: Quantities,
     rate: Option<hpcb_core::rates::Rate>,
-    cost: &MoneyGql,
+    cost: Money,
 ) -> Result<CostExplanation, ApiError> {
     let arithmetic = match &rate {
-        Some(r) => {
-            let exact = cost_exact(
-                q,
-                Prices {
-                    cpu: r.cpu,
-                    gpu: r.gpu,
-                    mem: r.mem,
-                },
-            )?
-            .normalize();
-            format!(
-                "{} core-h × {} + {} GPU-h × {} + {} GB-h × {} = {} → {} {}",
-                hours(q.cpu_ms, per_hour::CPU_MS),
-                r.cpu.normalize(),
-                hours(q.gpu_s, per_hour::GPU_S),
-                r.gpu.normalize(),
-                hours(q.mem_kib_s, per_hour::MEM_KIB_S),
-                r.mem.normalize(),
-                exact,
-                cost.amount.0,
-                cost.currency
-            )
-        }
-        None => "no rate in force: 0".into(),
+        Some(r) => explain::arithmetic(
+            q,
+            Prices {
+                cpu: r.cpu,
+                gpu: r.gpu,
+                mem: r.mem,
+            },
+            cost,
+        )?,
+        None => explain::NO_RATE.to_owned(),
     };
     Ok(CostExplanation {
         cpu_basis: basis.cpu.to_owned(),
@@ -335,7 +321,7 @@ impl From<SummaryRow> for UsageSummaryRow {
             cpu_core_hours: Dec(hours(r.cpu_ms, per_hour::CPU_MS)),
             gpu_hours: Dec(hours(r.gpu_s, per_hour::GPU_S)),
             mem_gb_hours: Dec(hours(r.mem_kib_s, per_hour::MEM_KIB_S)),
-            cost: MoneyGql::new(r.cost_minor, &r.currency),
+            cost: MoneyGql::new(r.cost_minor, r.currency),
         }
     }
 }

@@ -224,7 +224,7 @@ impl UsageExportParams {
 
 fn usage_row(j: &hpcb_entities::tables::jobs::Model) -> String {
     use hpcb_core::pricing::{hours, per_hour};
-    let currency = hpcb_entities::Currency::parse(&j.currency).unwrap_or(hpcb_entities::Currency::THB);
+    let currency = j.currency;
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let t = |v: Option<i64>| v.map(ms_to_rfc3339).unwrap_or_default();
     csv_line([
@@ -248,7 +248,7 @@ fn usage_row(j: &hpcb_entities::tables::jobs::Model) -> String {
         j.tier.clone(),
         j.rate_id.map(|r| r.to_string()).unwrap_or_default(),
         hpcb_core::money::format_minor(j.cost_minor, currency),
-        j.currency.clone(),
+        j.currency.to_string(),
     ])
 }
 

@@ -17,7 +17,6 @@ use axum::{Extension, Json};
 use hpcb_core::money::format_minor;
 use hpcb_core::payments::{Payment, SettleOutcome, WebhookDelivery, WebhookResult};
 use hpcb_core::CoreError;
-use hpcb_entities::Currency;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -102,10 +101,7 @@ pub struct ReturnParams {
 }
 
 fn amount(p: &Payment) -> String {
-    match Currency::parse(&p.currency) {
-        Some(c) => format!("{} {}", format_minor(p.amount_minor, c), p.currency),
-        None => format!("{} {}", p.amount_minor, p.currency),
-    }
+    format!("{} {}", format_minor(p.amount_minor, p.currency), p.currency)
 }
 
 /// The return page (`server/templates/payment_return.html`).

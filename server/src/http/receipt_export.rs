@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use hpcb_core::auth::Role;
 use hpcb_core::money::format_minor;
 use hpcb_core::receipts::{Receipt, ReceiptFilter, ReceiptStatus};
-use hpcb_entities::Currency;
 use serde::Deserialize;
 
 /// Filters of the receipt exports (times RFC 3339).
@@ -25,7 +24,7 @@ pub struct ReceiptExportParams {
 }
 
 fn receipt_row(r: &Receipt) -> String {
-    let c = Currency::parse(&r.currency).unwrap_or(Currency::THB);
+    let c = r.currency;
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let t = |v: Option<i64>| v.map(ms_to_rfc3339).unwrap_or_default();
     csv_line([
@@ -38,7 +37,7 @@ fn receipt_row(r: &Receipt) -> String {
         format_minor(r.subtotal_minor, c),
         format_minor(r.tax_minor, c),
         format_minor(r.total_minor, c),
-        r.currency.clone(),
+        r.currency.to_string(),
         r.tax_label.clone(),
         t(r.paid_at),
         o(&r.paid_method),

@@ -1,12 +1,12 @@
 //! From a usage record to a priced job: billable quantities (with the predecessor's fallbacks),
 //! the tier (override, rules, default), the rate version in force when the job ended, the cost.
 
-use super::record::UsageRecord;
+use super::tiers::TierRules;
 use crate::db::Db;
 use crate::error::CoreResult;
 use crate::pricing::{cost_minor, Prices, Quantities, ScaledPrices};
 use crate::rates::Rate;
-use crate::tiers::TierRules;
+use crate::usage::UsageRecord;
 use hpcb_entities::tables::{rates, tier_overrides};
 use hpcb_entities::Currency;
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};

@@ -11,6 +11,14 @@
 //! no binary or decimal approximation happens anywhere. **Rounding rule:** the exact cost is
 //! rounded once, to the currency's minor unit, half away from zero (0.005 THB → 0.01 THB,
 //! 0.00499… THB → 0.00 THB). Memory GB means GiB (1 GB = 1024 MB), as the predecessor computed.
+//!
+//! The rest of pricing lives beside this arithmetic: billable quantities, tier choice and the
+//! rate version in force (`job`), the tier rules (`tiers`), and the written-out explanation of
+//! a cost (`explain`).
+
+pub mod explain;
+pub mod job;
+pub mod tiers;
 
 use crate::error::{CoreError, CoreResult};
 use crate::money::exponent;

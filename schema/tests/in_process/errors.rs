@@ -9,12 +9,27 @@ async fn bad_input_names_the_field() {
     let api = Api::new().await;
     let admin = api.principal("admin").await;
     let cases = [
-        ("mutation { updateRates(tier: \"Bad Tier\", cpu: \"1\", gpu: \"1\", mem: \"1\") { id } }", "tier"),
-        ("mutation { updateRates(tier: \"mu\", cpu: \"-1\", gpu: \"1\", mem: \"1\") { id } }", "cpu"),
-        ("{ quote(cpus: 1, memGb: \"1\", hours: \"-1\") { cost { minor } } }", "hours"),
+        (
+            "mutation { updateRates(tier: \"Bad Tier\", cpu: \"1\", gpu: \"1\", mem: \"1\") { id } }",
+            "tier",
+        ),
+        (
+            "mutation { updateRates(tier: \"mu\", cpu: \"-1\", gpu: \"1\", mem: \"1\") { id } }",
+            "cpu",
+        ),
+        (
+            "{ quote(cpus: 1, memGb: \"1\", hours: \"-1\") { cost { minor } } }",
+            "hours",
+        ),
         ("{ billingOverview(months: 0) { paid { minor } } }", "months"),
-        ("mutation { createUser(username: \"x y\", password: \"long-enough-1\") { username } }", "username"),
-        ("mutation { createUser(username: \"carol\", password: \"short\") { username } }", "password"),
+        (
+            "mutation { createUser(username: \"x y\", password: \"long-enough-1\") { username } }",
+            "username",
+        ),
+        (
+            "mutation { createUser(username: \"carol\", password: \"short\") { username } }",
+            "password",
+        ),
     ];
     for (q, field) in cases {
         let r = api.run(Some(&admin), q, json!({})).await;
@@ -33,8 +48,14 @@ async fn error_bodies_keep_their_shape() {
         (None, "{ me { username } }"),
         (Some(&alice), "{ users { username } }"),
         (Some(&alice), "{ receipt(id: \"42\") { id } }"),
-        (Some(&admin), "mutation { createUser(username: \"alice\", password: \"long-enough-1\") { username } }"),
-        (Some(&admin), "{ quote(cpus: 1, memGb: \"1\", hours: \"-1\") { cost { minor } } }"),
+        (
+            Some(&admin),
+            "mutation { createUser(username: \"alice\", password: \"long-enough-1\") { username } }",
+        ),
+        (
+            Some(&admin),
+            "{ quote(cpus: 1, memGb: \"1\", hours: \"-1\") { cost { minor } } }",
+        ),
         (Some(&admin), "{ nosuchfield }"),
     ] {
         let r = api.run(who, q, json!({})).await;

@@ -60,7 +60,12 @@ impl Api {
         let clock = Arc::new(ManualClock::new(1_790_000_000_000));
         let services = Services::new(db, config, clock, None, Vec::new()).expect("services");
         let meta = RequestMeta::default();
-        for (name, role) in [("admin", Role::Admin), ("finance1", Role::Finance), ("alice", Role::User), ("bob", Role::User)] {
+        for (name, role) in [
+            ("admin", Role::Admin),
+            ("finance1", Role::Finance),
+            ("alice", Role::User),
+            ("bob", Role::User),
+        ] {
             services
                 .users
                 .create(Actor::System("test"), &meta, name, PASSWORD, role)
@@ -79,7 +84,12 @@ impl Api {
     /// A signed-in caller (bearer token, as scripts use).
     pub async fn principal(&self, username: &str) -> Principal {
         let meta = RequestMeta::default();
-        let login = self.services.auth.login(username, PASSWORD, &meta).await.expect("login");
+        let login = self
+            .services
+            .auth
+            .login(username, PASSWORD, &meta)
+            .await
+            .expect("login");
         self.services
             .auth
             .authenticate(&login.token, false, None)

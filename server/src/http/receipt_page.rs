@@ -170,3 +170,82 @@ pub async fn page(
         None => plain_error(StatusCode::INTERNAL_SERVER_ERROR, "the receipt page could not be made"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt(user: &str, status: &str) -> Receipt {
+        Receipt {
+            id: 7,
+            number: "INV-2026-000007".into(),
+            year: 2026,
+            username: user.into(),
+            status: status.into(),
+            currency: hpcb_entities::Currency::THB,
+            subtotal_minor: 125_050,
+            tax_minor: 8_754,
+            total_minor: 133_804,
+            tax_rate: "0.07".into(),
+            tax_label: "VAT 7%".into(),
+            tax_inclusive: false,
+            ended_before: 1_796_000_000_000,
+            period_month: None,
+            created_at: 1_796_100_000_000,
+            created_by: user.into(),
+            paid_at: None,
+            paid_method: None,
+            paid_reference: None,
+            voided_at: None,
+            void_reason: None,
+            updated_at: 1_796_100_000_000,
+        }
+    }
+
+    fn line(job: &str, tier: &str, cost_minor: i64) -> ReceiptLine {
+        ReceiptLine {
+            id: 1,
+            receipt_id: 7,
+            cluster: "lab".into(),
+            job_key: job.into(),
+            job_id: job.into(),
+            end_at: 1_795_900_000_000,
+            cpu_ms: 36_000_000,
+            gpu_s: 3_600,
+            mem_kib_s: 1_048_576 * 7_200,
+            tier: tier.into(),
+            rate_id: Some(1),
+            cpu_rate: "1".into(),
+            gpu_rate: "5".into(),
+            mem_rate: "0.5".into(),
+            cost_minor,
+            content_hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_printable_receipt_in_english_and_thai() {
+        let lines = [line("1234", "mu", 1_600), line("1235_7", "private", 123_450)];
+        insta::assert_snapshot!(
+            "receipt_en",
+            render(&receipt("alice", "pending"), &lines, Lang::En).expect("rendered")
+        );
+        insta::assert_snapshot!(
+            "receipt_th",
+            render(&receipt("alice", "paid"), &lines, Lang::Th).expect("rendered")
+        );
+    }
+
+    #[test]
+    fn what_users_typed_is_escaped() {
+        let html = render(
+            &receipt("<script>alert(1)</script>", "pending"),
+            &[line("9\"><b>", "mu", 1)],
+            Lang::En,
+        )
+        .expect("rendered");
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "{html}");
+        assert!(!html.contains("\"><b>"), "{html}");
+    }
+}

@@ -2,6 +2,7 @@
 //! locked in, tax, gapless invoice numbers, a paid/void lifecycle, monthly runs, and the list of
 //! billed jobs that changed afterwards.
 
+mod lines;
 mod model;
 mod query;
 mod service;

@@ -1,5 +1,6 @@
 //! Creating receipts and moving them through their life.
 
+use super::lines;
 use super::model::{Receipt, ReceiptInput, ReceiptStatus};
 use super::tax::{totals, TaxSettings};
 use crate::audit::{AuditService, NewAuditEntry};
@@ -9,16 +10,13 @@ use crate::context::{Actor, RequestMeta};
 use crate::db::{Db, WriteTx};
 use crate::error::{is_unique_violation, CoreError, CoreResult};
 use crate::metrics::Metrics;
-use crate::rates::Rate;
-use hpcb_entities::tables::{billed_jobs, invoice_counters, jobs, payments, rates, receipt_items, receipts};
+use hpcb_entities::tables::{billed_jobs, invoice_counters, jobs, payments, receipt_items, receipts};
 use hpcb_entities::Currency;
-use sea_orm::sea_query::{Expr, Order, Query};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QuerySelect, Set,
 };
 use serde_json::json;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// States whose jobs have not ended and cannot be billed.
@@ -47,10 +45,13 @@ pub struct ReceiptService {
     currency: Currency,
 }
 
-/// A job about to be billed and its line.
-struct Line {
-    job: jobs::Model,
-    rate: Option<Rate>,
+/// What a receipt header is made from, besides its number, time and amounts.
+struct Draft<'a> {
+    user: &'a str,
+    created_by: &'a str,
+    ended_before: i64,
+    period_month: Option<&'a str>,
+    currency: Currency,
 }
 
 /// Parses `YYYY-MM` into the UTC month's `[start, end)` in Unix ms.
@@ -114,49 +115,6 @@ impl ReceiptService {
         }
     }
 
-    /// The unbilled, ended jobs of `user` in the window, oldest first.
-    async fn billable<C: sea_orm::ConnectionTrait>(
-        conn: &C,
-        user: &str,
-        ended_after: Option<i64>,
-        ended_before: i64,
-        keys: Option<&[String]>,
-    ) -> CoreResult<Vec<jobs::Model>> {
-        Ok(jobs::Entity::find()
-            .filter(billable_condition(user, ended_after, ended_before, keys))
-            .order_by_asc(jobs::Column::EndAt)
-            .order_by_asc(jobs::Column::Id)
-            .all(conn)
-            .await?)
-    }
-
-    async fn lines<C: sea_orm::ConnectionTrait>(conn: &C, jobs: Vec<jobs::Model>) -> CoreResult<Vec<Line>> {
-        let ids: Vec<i64> = jobs
-            .iter()
-            .filter_map(|j| j.rate_id)
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let mut by_id = HashMap::new();
-        for chunk in ids.chunks(500) {
-            for m in rates::Entity::find()
-                .filter(rates::Column::Id.is_in(chunk.to_vec()))
-                .all(conn)
-                .await?
-            {
-                let r = Rate::try_from(m)?;
-                by_id.insert(r.id.0, r);
-            }
-        }
-        Ok(jobs
-            .into_iter()
-            .map(|j| Line {
-                rate: j.rate_id.and_then(|id| by_id.get(&id).cloned()),
-                job: j,
-            })
-            .collect())
-    }
-
     /// Shows what `create` would bill, without storing anything.
     pub async fn preview(
         &self,
@@ -165,9 +123,24 @@ impl ReceiptService {
     ) -> CoreResult<(Receipt, Vec<receipt_items::Model>)> {
         let user = Self::target_user(actor, input.user)?;
         let ended_before = input.ended_before.unwrap_or_else(|| self.clock.now_ms());
-        let jobs = Self::billable(self.db.conn(), &user, None, ended_before, input.jobs.as_deref()).await?;
-        let lines = Self::lines(self.db.conn(), jobs).await?;
-        let (header, items) = self.assemble(&user, actor.name(), ended_before, None, &lines, 0, "PREVIEW".into())?;
+        let billable = billable_condition(&user, None, ended_before, input.jobs.as_deref());
+        let conn = self.db.conn();
+        let currency = lines::selection(conn, billable.clone())
+            .await?
+            .map_or(self.currency, |(_, currency)| currency);
+        let items = lines::preview(conn, billable).await?;
+        let sum = items
+            .iter()
+            .try_fold(0i64, |sum, l| sum.checked_add(l.cost_minor))
+            .ok_or_else(|| CoreError::internal("receipt sum overflows"))?;
+        let draft = Draft {
+            user: &user,
+            created_by: actor.name(),
+            ended_before,
+            period_month: None,
+            currency,
+        };
+        let header = self.header(&draft, sum, 0, "PREVIEW".into())?;
         Ok((header, items))
     }
 
@@ -205,142 +178,31 @@ impl ReceiptService {
         // then sees every job a concurrent receipt took, and the invoice counter has one writer.
         tx.serialize().await?;
         let cond = billable_condition(user, ended_after, ended_before, keys);
-        let (count, currencies, currency): (i64, i64, Option<String>) = jobs::Entity::find()
-            .select_only()
-            .column_as(Expr::cust("COUNT(*)"), "n")
-            .column_as(Expr::cust("COUNT(DISTINCT currency)"), "c")
-            .column_as(Expr::cust("MIN(currency)"), "cur")
-            .filter(cond.clone())
-            .into_tuple()
-            .one(&*tx)
-            .await?
-            .unwrap_or((0, 0, None));
-        if count == 0 {
+        let Some((count, currency)) = lines::selection(&*tx, cond.clone()).await? else {
             return Ok(None);
-        }
+        };
         if let Some(k) = keys {
             if count as usize != k.len() {
-                let found: std::collections::HashSet<String> = jobs::Entity::find()
-                    .select_only()
-                    .column(jobs::Column::JobKey)
-                    .filter(cond.clone())
-                    .into_tuple::<String>()
-                    .all(&*tx)
-                    .await?
-                    .into_iter()
-                    .collect();
-                let missing: Vec<&str> = k.iter().map(String::as_str).filter(|x| !found.contains(*x)).collect();
-                return Err(CoreError::Conflict(format!(
-                    "jobs {} cannot be billed: not yours, not ended, or already on a receipt",
-                    missing.join(", ")
-                )));
+                return Err(missing_jobs(&*tx, cond, k).await?);
             }
-        }
-        if currencies > 1 {
-            return Err(CoreError::validation(
-                "jobs",
-                "these jobs are priced in several currencies: bill them separately",
-            ));
         }
         let now = self.clock.now_ms();
-        let year = chrono::DateTime::from_timestamp_millis(now)
-            .map(|t| chrono::Datelike::year(&t))
-            .unwrap_or(1970);
-        let seq = next_number(&tx, year).await?;
-        let number = format!("INV-{year}-{seq:06}");
-        let (mut header, _) = self.assemble(user, actor.name(), ended_before, period_month, &[], now, number)?;
-        if let Some(code) = currency {
-            header.currency = Currency::parse(&code)
-                .ok_or_else(|| CoreError::internal(format!("jobs priced in an unknown currency {code:?}")))?;
-        }
-        let mut am: receipts::ActiveModel = header.into();
+        let number = invoice_number(&tx, now).await?;
+        let draft = Draft {
+            user,
+            created_by: actor.name(),
+            ended_before,
+            period_month,
+            currency,
+        };
+        let mut am: receipts::ActiveModel = self.header(&draft, 0, now, number)?.into();
         am.id = NotSet;
         let receipt = am.insert(&*tx).await?;
-        // Lines are copied by the database in one statement each (set-based: a receipt over
-        // 100 000 jobs binds a handful of values, not millions), with each job's rate version
-        // locked in, then the totals are computed from the stored lines, so the header always
-        // equals their sum.
-        let backend = tx.get_database_backend();
-        let copy = Query::insert()
-            .into_table(receipt_items::Entity)
-            .columns([
-                receipt_items::Column::ReceiptId,
-                receipt_items::Column::Cluster,
-                receipt_items::Column::JobKey,
-                receipt_items::Column::JobId,
-                receipt_items::Column::EndAt,
-                receipt_items::Column::CpuMs,
-                receipt_items::Column::GpuS,
-                receipt_items::Column::MemKibS,
-                receipt_items::Column::Tier,
-                receipt_items::Column::RateId,
-                receipt_items::Column::CpuRate,
-                receipt_items::Column::GpuRate,
-                receipt_items::Column::MemRate,
-                receipt_items::Column::CostMinor,
-                receipt_items::Column::ContentHash,
-            ])
-            .select_from(
-                Query::select()
-                    .expr(Expr::val(receipt.id))
-                    .columns([
-                        (jobs::Entity, jobs::Column::Cluster),
-                        (jobs::Entity, jobs::Column::JobKey),
-                        (jobs::Entity, jobs::Column::JobId),
-                        (jobs::Entity, jobs::Column::EndAt),
-                        (jobs::Entity, jobs::Column::CpuMs),
-                        (jobs::Entity, jobs::Column::GpuS),
-                        (jobs::Entity, jobs::Column::MemKibS),
-                        (jobs::Entity, jobs::Column::Tier),
-                        (jobs::Entity, jobs::Column::RateId),
-                    ])
-                    .expr(Expr::cust("COALESCE(rates.cpu, '0')"))
-                    .expr(Expr::cust("COALESCE(rates.gpu, '0')"))
-                    .expr(Expr::cust("COALESCE(rates.mem, '0')"))
-                    .columns([
-                        (jobs::Entity, jobs::Column::CostMinor),
-                        (jobs::Entity, jobs::Column::ContentHash),
-                    ])
-                    .from(jobs::Entity)
-                    .left_join(
-                        rates::Entity,
-                        Expr::col((rates::Entity, rates::Column::Id)).equals((jobs::Entity, jobs::Column::RateId)),
-                    )
-                    .cond_where(cond)
-                    .order_by((jobs::Entity, jobs::Column::EndAt), Order::Asc)
-                    .order_by((jobs::Entity, jobs::Column::Id), Order::Asc)
-                    .to_owned(),
-            )
-            .map_err(|e| CoreError::internal(format!("building the line copy: {e}")))?
-            .to_owned();
-        tx.execute(backend.build(&copy)).await?;
-        let guard = Query::insert()
-            .into_table(billed_jobs::Entity)
-            .columns([
-                billed_jobs::Column::Cluster,
-                billed_jobs::Column::JobKey,
-                billed_jobs::Column::ReceiptId,
-            ])
-            .select_from(
-                Query::select()
-                    .columns([
-                        receipt_items::Column::Cluster,
-                        receipt_items::Column::JobKey,
-                        receipt_items::Column::ReceiptId,
-                    ])
-                    .from(receipt_items::Entity)
-                    .and_where(receipt_items::Column::ReceiptId.eq(receipt.id))
-                    .to_owned(),
-            )
-            .map_err(|e| CoreError::internal(format!("building the billed-job guard: {e}")))?
-            .to_owned();
-        tx.execute(backend.build(&guard)).await.map_err(|e| {
-            if is_unique_violation(&e) {
-                CoreError::Conflict("some of these jobs were billed by another receipt at the same time".into())
-            } else {
-                e.into()
-            }
-        })?;
+        // The lines are copied by the database (see `lines`), guarded against a second
+        // receipt, and the totals computed from the stored lines, so the header always equals
+        // their sum.
+        lines::copy(&*tx, receipt.id, cond).await?;
+        guard_billed_jobs(&tx, receipt.id).await?;
         let (lines, sum): (i64, i64) = receipt_items::Entity::find()
             .select_only()
             .column_as(Expr::cust("COUNT(*)"), "n")
@@ -375,59 +237,15 @@ impl ReceiptService {
         Ok(Some(receipt))
     }
 
-    /// Builds header and lines (ids unset) from priced jobs, locking each line's rates in.
-    #[expect(clippy::too_many_arguments, reason = "every field of a receipt header")]
-    fn assemble(
-        &self,
-        user: &str,
-        created_by: &str,
-        ended_before: i64,
-        period_month: Option<&str>,
-        lines: &[Line],
-        now: i64,
-        number: String,
-    ) -> CoreResult<(Receipt, Vec<receipt_items::Model>)> {
-        let currency = lines.first().map(|l| l.job.currency).unwrap_or(self.currency);
-        if let Some(other) = lines.iter().find(|l| l.job.currency != currency) {
-            return Err(CoreError::validation(
-                "jobs",
-                format!(
-                    "jobs are priced in {currency} and {}: bill them on separate receipts",
-                    other.job.currency
-                ),
-            ));
-        }
-        let mut sum: i64 = 0;
-        let mut items = Vec::with_capacity(lines.len());
-        for l in lines {
-            sum = sum
-                .checked_add(l.job.cost_minor)
-                .ok_or_else(|| CoreError::internal("receipt sum overflows"))?;
-            let rate = |f: fn(&Rate) -> rust_decimal::Decimal| {
-                l.rate
-                    .as_ref()
-                    .map(|r| f(r).normalize().to_string())
-                    .unwrap_or_else(|| "0".into())
-            };
-            items.push(receipt_items::Model {
-                id: 0,
-                receipt_id: 0,
-                cluster: l.job.cluster.clone(),
-                job_key: l.job.job_key.clone(),
-                job_id: l.job.job_id.clone(),
-                end_at: l.job.end_at.unwrap_or_default(),
-                cpu_ms: l.job.cpu_ms,
-                gpu_s: l.job.gpu_s,
-                mem_kib_s: l.job.mem_kib_s,
-                tier: l.job.tier.clone(),
-                rate_id: l.job.rate_id,
-                cpu_rate: rate(|r| r.cpu),
-                gpu_rate: rate(|r| r.gpu),
-                mem_rate: rate(|r| r.mem),
-                cost_minor: l.job.cost_minor,
-                content_hash: l.job.content_hash.clone(),
-            });
-        }
+    /// A receipt header (id unset) for lines summing to `sum`.
+    fn header(&self, draft: &Draft<'_>, sum: i64, now: i64, number: String) -> CoreResult<Receipt> {
+        let (user, created_by, ended_before, period_month, currency) = (
+            draft.user,
+            draft.created_by,
+            draft.ended_before,
+            draft.period_month,
+            draft.currency,
+        );
         let t = totals(sum, &self.tax)?;
         let year = chrono::DateTime::from_timestamp_millis(now)
             .map(|t| chrono::Datelike::year(&t))
@@ -456,7 +274,7 @@ impl ReceiptService {
             void_reason: None,
             updated_at: now,
         };
-        Ok((header, items))
+        Ok(header)
     }
 
     /// One receipt per user with unbilled jobs that ended in `month` (`YYYY-MM`, UTC).
@@ -681,6 +499,75 @@ fn billable_condition(user: &str, ended_after: Option<i64>, ended_before: i64, k
         c = c.add(jobs::Column::JobKey.is_in(k.to_vec()));
     }
     c
+}
+
+/// The invoice number of a receipt made at `now`: `INV-<year>-<six digits>`, gapless per year.
+async fn invoice_number(tx: &WriteTx, now: i64) -> CoreResult<String> {
+    let year = chrono::DateTime::from_timestamp_millis(now)
+        .map(|t| chrono::Datelike::year(&t))
+        .unwrap_or(1970);
+    let seq = next_number(tx, year).await?;
+    Ok(format!("INV-{year}-{seq:06}"))
+}
+
+/// The conflict of a job list where some jobs cannot be billed, naming them.
+async fn missing_jobs<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    billable: Condition,
+    keys: &[String],
+) -> CoreResult<CoreError> {
+    let found: std::collections::HashSet<String> = jobs::Entity::find()
+        .select_only()
+        .column(jobs::Column::JobKey)
+        .filter(billable)
+        .into_tuple::<String>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let missing: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
+        .filter(|x| !found.contains(*x))
+        .collect();
+    Ok(CoreError::Conflict(format!(
+        "jobs {} cannot be billed: not yours, not ended, or already on a receipt",
+        missing.join(", ")
+    )))
+}
+
+/// Records each job of the receipt in `billed_jobs`, whose key forbids a second live receipt
+/// for the same job: a concurrent receipt that took one of them makes this fail as a conflict.
+async fn guard_billed_jobs(tx: &WriteTx, receipt_id: i64) -> CoreResult<()> {
+    let guard = Query::insert()
+        .into_table(billed_jobs::Entity)
+        .columns([
+            billed_jobs::Column::Cluster,
+            billed_jobs::Column::JobKey,
+            billed_jobs::Column::ReceiptId,
+        ])
+        .select_from(
+            Query::select()
+                .columns([
+                    receipt_items::Column::Cluster,
+                    receipt_items::Column::JobKey,
+                    receipt_items::Column::ReceiptId,
+                ])
+                .from(receipt_items::Entity)
+                .and_where(receipt_items::Column::ReceiptId.eq(receipt_id))
+                .to_owned(),
+        )
+        .map_err(|e| CoreError::internal(format!("building the billed-job guard: {e}")))?
+        .to_owned();
+    let backend = tx.get_database_backend();
+    tx.execute(backend.build(&guard)).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            CoreError::Conflict("some of these jobs were billed by another receipt at the same time".into())
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(())
 }
 
 /// Takes the next invoice number of `year` inside the caller's (serialised) transaction.

@@ -359,3 +359,98 @@ async fn void_releases_jobs_monthly_runs_are_idempotent_and_changes_are_flagged(
     assert_eq!(s.lines_of(&[bobs.id, alices.id]).await.expect("lines").len(), 2);
 }
 both_backends!(void_releases_jobs_monthly_runs_are_idempotent_and_changes_are_flagged);
+
+/// What a preview shows is exactly what `create` stores: the same lines with the same
+/// quantities, tiers, locked rates (as stored: `1.50` entered is `1.5`) and costs, in the same order, and
+/// the same totals; also for a chosen list of jobs.
+async fn a_preview_is_exactly_the_receipt_it_becomes(backend: Backend) {
+    let fake = Arc::new(FakeSource::default());
+    *fake.records.lock().expect("lock") = vec![
+        job("1", "alice", T0 - 10 * HOUR, 7200, 4, 1, 8192),
+        job("2", "alice", T0 - 3 * HOUR, 5400, 2, 0, 4096),
+        job("3", "alice", T0 - 2 * HOUR, 0, 1, 0, 0),
+        job("4", "alice", T0 - HOUR, 3600, 8, 2, 65536),
+        job("5", "bob", T0 - HOUR, 3600, 1, 0, 0),
+    ];
+    let c = core(backend, vec![source("main", vec![fake as Arc<dyn UsageSource>])]).await;
+    // A rate entered with trailing zeros: preview and receipt both show it as stored.
+    c.services
+        .rates
+        .update(
+            Actor::System("test"),
+            &RequestMeta::cli(),
+            RateInput {
+                tier: "private".into(),
+                cpu: Decimal::from_str("1.50").expect("dec"),
+                gpu: Decimal::from_str("12.250").expect("dec"),
+                mem: Decimal::from_str("0.10").expect("dec"),
+                currency: None,
+                effective_from: Some(0),
+            },
+        )
+        .await
+        .expect("rate");
+    ingest(&c).await;
+    let strip = |mut l: hpcb_core::receipts::ReceiptLine| {
+        l.id = 0;
+        l.receipt_id = 0;
+        l
+    };
+    for jobs in [None, Some(vec!["4".to_owned(), "2".to_owned()])] {
+        let input = || ReceiptInput {
+            user: Some("alice".into()),
+            jobs: jobs.clone(),
+            ..Default::default()
+        };
+        let (preview, preview_lines) = c
+            .services
+            .receipts
+            .preview(Actor::User(&finance()), input())
+            .await
+            .expect("preview");
+        let created = c
+            .services
+            .receipts
+            .create(Actor::User(&finance()), &RequestMeta::cli(), input())
+            .await
+            .expect("receipt");
+        let stored: Vec<_> = c
+            .services
+            .receipts
+            .lines_of(&[created.id])
+            .await
+            .expect("lines")
+            .into_iter()
+            .map(strip)
+            .collect();
+        let previewed: Vec<_> = preview_lines.into_iter().map(strip).collect();
+        assert!(!stored.is_empty());
+        assert_eq!(previewed, stored, "jobs {jobs:?}");
+        assert!(
+            stored.iter().all(|l| l.cpu_rate == "1.5" && l.gpu_rate == "12.25"),
+            "{stored:?}"
+        );
+        assert_eq!(
+            (
+                preview.subtotal_minor,
+                preview.tax_minor,
+                preview.total_minor,
+                preview.currency
+            ),
+            (
+                created.subtotal_minor,
+                created.tax_minor,
+                created.total_minor,
+                created.currency
+            ),
+            "jobs {jobs:?}"
+        );
+        // Void it so the next round can bill the same jobs again.
+        c.services
+            .receipts
+            .void(Actor::User(&finance()), &RequestMeta::cli(), created.id, "again")
+            .await
+            .expect("void");
+    }
+}
+both_backends!(a_preview_is_exactly_the_receipt_it_becomes);

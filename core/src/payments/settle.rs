@@ -14,8 +14,7 @@ use crate::audit::NewAuditEntry;
 use crate::context::RequestMeta;
 use crate::db::WriteTx;
 use crate::error::{is_unique_violation, CoreError, CoreResult};
-use crate::events::Event;
-use crate::receipts::ReceiptStatus;
+use crate::receipts::{change_status, Change, Changed, ReceiptStatus};
 use hpcb_entities::tables::{payment_events, payments, receipts};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
@@ -380,22 +379,18 @@ impl PaymentService {
     /// receipt voided meanwhile stays as it is, and the audit entry says so, for finance (one
     /// paid already never gets here: that payment is a duplicate, refunded).
     async fn pay_receipt(&self, tx: &mut WriteTx, p: &Payment, r: receipts::Model) -> CoreResult<serde_json::Value> {
-        if r.status != ReceiptStatus::Pending.as_str() {
-            return Ok(json!({"number": r.number, "status": r.status, "applied": false}));
-        }
-        let now = self.clock.now_ms();
-        let mut am: receipts::ActiveModel = r.clone().into();
-        am.status = Set(ReceiptStatus::Paid.as_str().into());
-        am.paid_at = Set(Some(now));
-        am.paid_method = Set(Some(truncate(&p.provider, 32)));
-        am.paid_reference = Set(Some(truncate(p.external_id.as_deref().unwrap_or(&p.public_id), 128)));
-        am.updated_at = Set(now);
-        let after = am.update(&**tx).await?;
-        tx.publish_after_commit(Event::ReceiptChanged {
-            receipt_id: after.id,
-            username: after.username.clone(),
-            status: after.status.clone(),
-        });
+        let method = truncate(&p.provider, 32);
+        let reference = truncate(p.external_id.as_deref().unwrap_or(&p.public_id), 128);
+        let change = Change::Paid {
+            method: &method,
+            reference: Some(&reference),
+        };
+        let after = match change_status(tx, &r, change, self.clock.now_ms()).await? {
+            Changed::Done(after) => *after,
+            Changed::NotAllowed(_) => {
+                return Ok(json!({"number": r.number, "status": r.status, "applied": false}));
+            }
+        };
         Ok(json!({"number": after.number, "before": r.status, "after": after.status, "applied": true}))
     }
 }

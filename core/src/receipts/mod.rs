@@ -6,9 +6,11 @@ mod lines;
 mod model;
 mod query;
 mod service;
+mod status;
 mod tax;
 
 pub use model::{Receipt, ReceiptFilter, ReceiptInput, ReceiptLine, ReceiptStatus};
 pub use query::{Adjustment, ReceiptPage};
 pub use service::{MonthlyReport, ReceiptService};
+pub use status::{change_status, Change, Changed};
 pub use tax::{totals, TaxSettings, Totals};

@@ -2,6 +2,7 @@
 
 use super::lines;
 use super::model::{Receipt, ReceiptInput, ReceiptStatus};
+use super::status::{change_status, Change, Changed};
 use super::tax::{totals, TaxSettings};
 use crate::audit::{AuditService, NewAuditEntry};
 use crate::auth::Role;
@@ -364,21 +365,20 @@ impl ReceiptService {
         let mut tx = self.db.begin_write().await?;
         tx.serialize().await?;
         let r = self.load(&tx, id).await?;
-        if r.status != ReceiptStatus::Pending.as_str() {
-            return Err(CoreError::Conflict(format!(
-                "receipt {} is {}, not pending",
-                r.number, r.status
-            )));
-        }
-        let now = self.clock.now_ms();
-        let mut am: receipts::ActiveModel = r.clone().into();
-        am.status = Set(ReceiptStatus::Paid.as_str().into());
-        am.paid_at = Set(Some(now));
-        am.paid_method = Set(Some(method.trim().to_owned()));
-        am.paid_reference = Set(reference.map(str::to_owned));
-        am.updated_at = Set(now);
-        let after = am.update(&*tx).await?;
-        publish_receipt(&mut tx, &after);
+        let change = Change::Paid {
+            method: method.trim(),
+            reference,
+        };
+        let after = match change_status(&mut tx, &r, change, self.clock.now_ms()).await? {
+            Changed::Done(after) => *after,
+            Changed::NotAllowed(status) => {
+                return Err(CoreError::Conflict(format!(
+                    "receipt {} is {}, not pending",
+                    r.number,
+                    status.as_str()
+                )))
+            }
+        };
         self.audit_change(
             &mut tx,
             actor,
@@ -402,25 +402,23 @@ impl ReceiptService {
         let mut tx = self.db.begin_write().await?;
         tx.serialize().await?;
         let r = self.load(&tx, id).await?;
-        if r.status != ReceiptStatus::Pending.as_str() {
-            return Err(CoreError::Conflict(format!(
-                "receipt {} is {}; only pending receipts can be voided",
-                r.number, r.status
-            )));
-        }
+        let change = Change::Void { reason: reason.trim() };
+        let after = match change_status(&mut tx, &r, change, self.clock.now_ms()).await? {
+            Changed::Done(after) => *after,
+            Changed::NotAllowed(status) => {
+                return Err(CoreError::Conflict(format!(
+                    "receipt {} is {}; only pending receipts can be voided",
+                    r.number,
+                    status.as_str()
+                )))
+            }
+        };
+        // Its jobs are free to bill again.
         let released = billed_jobs::Entity::delete_many()
             .filter(billed_jobs::Column::ReceiptId.eq(id))
             .exec(&*tx)
             .await?
             .rows_affected;
-        let now = self.clock.now_ms();
-        let mut am: receipts::ActiveModel = r.clone().into();
-        am.status = Set(ReceiptStatus::Void.as_str().into());
-        am.voided_at = Set(Some(now));
-        am.void_reason = Set(Some(reason.trim().to_owned()));
-        am.updated_at = Set(now);
-        let after = am.update(&*tx).await?;
-        publish_receipt(&mut tx, &after);
         self.audit_change(
             &mut tx,
             actor,
@@ -441,12 +439,6 @@ impl ReceiptService {
         let mut tx = self.db.begin_write().await?;
         tx.serialize().await?;
         let r = self.load(&tx, id).await?;
-        if r.status != ReceiptStatus::Paid.as_str() {
-            return Err(CoreError::Conflict(format!(
-                "receipt {} is {}, not paid",
-                r.number, r.status
-            )));
-        }
         let gateway_paid = payments::Entity::find()
             .filter(payments::Column::ReceiptId.eq(id))
             .filter(payments::Column::Status.is_in(["succeeded", "refunded"]))
@@ -458,28 +450,20 @@ impl ReceiptService {
                 r.number, p.provider, p.public_id
             )));
         }
-        let now = self.clock.now_ms();
-        let mut am: receipts::ActiveModel = r.clone().into();
-        am.status = Set(ReceiptStatus::Pending.as_str().into());
-        am.paid_at = Set(None);
-        am.paid_method = Set(None);
-        am.paid_reference = Set(None);
-        am.updated_at = Set(now);
-        let after = am.update(&*tx).await?;
-        publish_receipt(&mut tx, &after);
+        let after = match change_status(&mut tx, &r, Change::Revert, self.clock.now_ms()).await? {
+            Changed::Done(after) => *after,
+            Changed::NotAllowed(status) => {
+                return Err(CoreError::Conflict(format!(
+                    "receipt {} is {}, not paid",
+                    r.number,
+                    status.as_str()
+                )))
+            }
+        };
         self.audit_change(&mut tx, actor, meta, "receipt.revert", &after, json!({"before": r.status, "after": after.status, "paid_method": r.paid_method, "paid_reference": r.paid_reference})).await?;
         tx.commit().await?;
         Ok(after)
     }
-}
-
-/// Queues the change notice of a receipt for after the commit.
-fn publish_receipt(tx: &mut WriteTx, r: &Receipt) {
-    tx.publish_after_commit(crate::events::Event::ReceiptChanged {
-        receipt_id: r.id,
-        username: r.username.clone(),
-        status: r.status.clone(),
-    });
 }
 
 /// The unbilled, ended jobs of `user` in a window (or among `keys`).

@@ -1,6 +1,6 @@
 //! Account management: creating accounts, roles, disabling, passwords.
 
-use crate::audit::{AuditService, NewAuditEntry};
+use crate::audit::{AuditService, Target};
 use crate::auth::{AuthSettings, PasswordHasher, Principal, Role, Throttle};
 use crate::clock::Clock;
 use crate::context::{Actor, RequestMeta};
@@ -454,18 +454,7 @@ impl UserService {
         details: serde_json::Value,
     ) -> CoreResult<()> {
         self.audit
-            .append(
-                tx,
-                meta,
-                NewAuditEntry {
-                    actor: Some(actor.name()),
-                    action,
-                    target: Some(format!("user:{username}")),
-                    status: "ok",
-                    details,
-                },
-            )
+            .log_change(tx, meta, actor.name(), (action, "ok"), Target::User(username), details)
             .await
-            .map(|_| ())
     }
 }

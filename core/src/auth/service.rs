@@ -6,7 +6,7 @@ use super::principal::{AuthVia, Principal, Role};
 use super::settings::AuthSettings;
 use super::throttle_store::Throttle;
 use super::token::TokenIssuer;
-use crate::audit::{AuditService, NewAuditEntry};
+use crate::audit::{AuditService, NewAuditEntry, Target};
 use crate::clock::Clock;
 use crate::context::RequestMeta;
 use crate::db::{Db, WriteTx};
@@ -245,7 +245,7 @@ impl AuthService {
                 NewAuditEntry {
                     actor: Some(&user.username),
                     action: "auth.login.success",
-                    target: Some(format!("user:{}", user.username)),
+                    target: Some(Target::User(&user.username).render()),
                     status: "ok",
                     details: json!({"source": user.auth_source}),
                 },
@@ -360,7 +360,7 @@ impl AuthService {
                 NewAuditEntry {
                     actor: Some(&p.username),
                     action: "auth.logout",
-                    target: Some(format!("user:{}", p.username)),
+                    target: Some(Target::User(&p.username).render()),
                     status: "ok",
                     details: json!({}),
                 },

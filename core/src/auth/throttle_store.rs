@@ -11,7 +11,7 @@
 
 use super::settings::ThrottleSettings;
 use super::throttle::{after_failure, lock_state, retry_after_secs, LockState};
-use crate::audit::{AuditService, NewAuditEntry};
+use crate::audit::{AuditService, NewAuditEntry, Target};
 use crate::clock::Clock;
 use crate::context::RequestMeta;
 use crate::db::{Db, WriteTx};
@@ -277,7 +277,7 @@ impl Throttle {
                 NewAuditEntry {
                     actor: Some(name),
                     action,
-                    target: Some(format!("user:{name}")),
+                    target: Some(Target::User(name).render()),
                     status,
                     details,
                 },

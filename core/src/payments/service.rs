@@ -6,7 +6,7 @@
 use super::gateway::{Gateway, GatewayError, GatewayHealth, RefundRequest};
 use super::model::{Payment, PaymentStatus, Refund};
 use super::return_checks::ReturnChecks;
-use crate::audit::{AuditService, NewAuditEntry};
+use crate::audit::{AuditService, Target};
 use crate::auth::Role;
 use crate::clock::Clock;
 use crate::context::{Actor, RequestMeta};
@@ -138,19 +138,15 @@ impl PaymentService {
         details: serde_json::Value,
     ) -> CoreResult<()> {
         self.audit
-            .append(
+            .log_change(
                 tx,
                 meta,
-                NewAuditEntry {
-                    actor: Some(actor),
-                    action,
-                    target: Some(format!("payment:{}", p.public_id)),
-                    status,
-                    details,
-                },
+                actor,
+                (action, status),
+                Target::Payment(&p.public_id),
+                details,
             )
             .await
-            .map(|_| ())
     }
 
     /// When the janitor should look at a payment next, after `attempts` checks.

@@ -8,7 +8,7 @@ mod quote;
 
 pub use quote::{Quote, QuoteInput};
 
-use crate::audit::{AuditService, NewAuditEntry};
+use crate::audit::{AuditService, NewAuditEntry, Target};
 use crate::auth::{Principal, Role};
 use crate::clock::Clock;
 use crate::context::{Actor, RequestMeta};
@@ -357,7 +357,7 @@ impl RateService {
                 NewAuditEntry {
                     actor: Some(actor.name()),
                     action: "tier.override.set",
-                    target: Some(format!("user:{username}")),
+                    target: Some(Target::User(username).render()),
                     status: "ok",
                     details: json!({"before": before.map(|b| b.tier), "after": tier}),
                 },
@@ -390,7 +390,7 @@ impl RateService {
                 NewAuditEntry {
                     actor: Some(actor.name()),
                     action: "tier.override.clear",
-                    target: Some(format!("user:{username}")),
+                    target: Some(Target::User(username).render()),
                     status: "ok",
                     details: json!({"before": before.tier}),
                 },

@@ -4,7 +4,7 @@ use super::lines;
 use super::model::{Receipt, ReceiptInput, ReceiptStatus};
 use super::status::{change_status, Change, Changed};
 use super::tax::{totals, TaxSettings};
-use crate::audit::{AuditService, NewAuditEntry};
+use crate::audit::{AuditService, Target};
 use crate::auth::Role;
 use crate::clock::Clock;
 use crate::context::{Actor, RequestMeta};
@@ -331,19 +331,15 @@ impl ReceiptService {
         details: serde_json::Value,
     ) -> CoreResult<()> {
         self.audit
-            .append(
+            .log_change(
                 tx,
                 meta,
-                NewAuditEntry {
-                    actor: Some(actor.name()),
-                    action,
-                    target: Some(format!("receipt:{}", r.number)),
-                    status: "ok",
-                    details,
-                },
+                actor.name(),
+                (action, "ok"),
+                Target::Receipt(&r.number),
+                details,
             )
             .await
-            .map(|_| ())
     }
 
     /// Records a payment made outside the gateways (admin, finance): pending → paid.

@@ -171,6 +171,32 @@ impl PaymentService {
         if reason.is_some_and(|r| r.len() > 512) {
             return Err(CoreError::validation("reason", "at most 512 characters"));
         }
+        // Recorded as pending (and audited) before the gateway is asked, so a crash in between
+        // leaves a trace finance can reconcile, never a refund nobody knows of.
+        let (p, refund, external) = self.open_refund(actor, meta, payment, amount_minor, reason).await?;
+        let answer = self
+            .gateway(&p.provider)?
+            .refund(RefundRequest {
+                external_id: external,
+                amount_minor: refund.amount_minor,
+                currency: p.currency.to_string(),
+                idempotency_key: format!("{}-refund-{}", p.public_id, refund.id),
+                reason: reason.map(str::to_owned),
+            })
+            .await;
+        self.close_refund(actor, meta, payment, refund, answer).await
+    }
+
+    /// Checks what is left to refund and records a pending refund; returns the payment, the
+    /// refund and the gateway's reference of the payment.
+    async fn open_refund(
+        &self,
+        actor: Actor<'_>,
+        meta: &RequestMeta,
+        payment: &str,
+        amount_minor: Option<i64>,
+        reason: Option<&str>,
+    ) -> CoreResult<(Payment, Refund, String)> {
         let mut tx = self.db.begin_write().await?;
         tx.serialize().await?;
         let p = self.find(&*tx, payment).await?;
@@ -225,18 +251,19 @@ impl PaymentService {
         )
         .await?;
         tx.commit().await?;
+        Ok((p, refund, external))
+    }
 
-        let answer = self
-            .gateway(&p.provider)?
-            .refund(RefundRequest {
-                external_id: external,
-                amount_minor: amount,
-                currency: p.currency.to_string(),
-                idempotency_key: format!("{}-refund-{}", p.public_id, refund.id),
-                reason: reason.map(str::to_owned),
-            })
-            .await;
-
+    /// Records the gateway's answer to a refund: its id and state, the payment's refunded
+    /// amount when it succeeded, and the audit entry.
+    async fn close_refund(
+        &self,
+        actor: Actor<'_>,
+        meta: &RequestMeta,
+        payment: &str,
+        refund: Refund,
+        answer: Result<super::gateway::RefundOutcome, GatewayError>,
+    ) -> CoreResult<(Payment, Refund)> {
         let mut tx = self.db.begin_write().await?;
         tx.serialize().await?;
         let p = self.find(&*tx, payment).await?;

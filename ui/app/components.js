@@ -137,3 +137,20 @@ export function ConfirmButton({ label, question, onConfirm, busy, danger }) {
     <button type="button" class=${danger ? 'danger' : ''} onClick=${() => { setAsking(false); onConfirm(); }}>${t('common.yes')}</button>
     <button type="button" class="secondary" onClick=${() => setAsking(false)}>${t('common.no')}</button></span>`;
 }
+
+/**
+ * A one-field filter form (a user name, say): `onApply` runs on submit; `children` are extra
+ * buttons after Apply.
+ */
+export function FilterForm({ ariaLabel, label, inputId, value, onInput, onApply, children }) {
+  return html`<form class="filters" aria-label=${ariaLabel} onSubmit=${(e) => {
+    e.preventDefault();
+    onApply();
+  }}>
+    <${Field} label=${label}>
+      <input id=${inputId} value=${value} autocomplete="off" onInput=${(e) => onInput(e.target.value)} />
+    <//>
+    <button type="submit">${t('common.apply')}</button>
+    ${children}
+  </form>`;
+}

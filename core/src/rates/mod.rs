@@ -351,16 +351,13 @@ impl RateService {
             am.insert(&*tx).await?
         };
         self.audit
-            .append(
+            .log_change(
                 &mut tx,
                 meta,
-                NewAuditEntry {
-                    actor: Some(actor.name()),
-                    action: "tier.override.set",
-                    target: Some(Target::User(username).render()),
-                    status: "ok",
-                    details: json!({"before": before.map(|b| b.tier), "after": tier}),
-                },
+                actor.name(),
+                ("tier.override.set", "ok"),
+                Target::User(username),
+                json!({"before": before.map(|b| b.tier), "after": tier}),
             )
             .await?;
         tx.commit().await?;
@@ -384,16 +381,13 @@ impl RateService {
             .exec(&*tx)
             .await?;
         self.audit
-            .append(
+            .log_change(
                 &mut tx,
                 meta,
-                NewAuditEntry {
-                    actor: Some(actor.name()),
-                    action: "tier.override.clear",
-                    target: Some(Target::User(username).render()),
-                    status: "ok",
-                    details: json!({"before": before.tier}),
-                },
+                actor.name(),
+                ("tier.override.clear", "ok"),
+                Target::User(username),
+                json!({"before": before.tier}),
             )
             .await?;
         tx.commit().await?;

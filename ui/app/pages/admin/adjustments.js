@@ -3,7 +3,7 @@
 // finance to decide (void and bill again, or leave). Shown a page at a time.
 import { html, useState } from '../../html.js';
 import { t, money, number, dateTime } from '../../i18n.js';
-import { useQuery, Loaded, Table, Field, Status, Money } from '../../components.js';
+import { useQuery, Loaded, Table, Status, Money, FilterForm } from '../../components.js';
 
 const PAGE = 50;
 const M = 'amount minor currency';
@@ -54,17 +54,13 @@ export default function Page({ query, path, navigate }) {
   return html`<section class="admin-page">
     <h1>${t('admin.adjustments.title')}</h1>
     <p class="muted">${t('admin.adjustments.explain')}</p>
-    <form class="filters" aria-label=${t('admin.adjustments.filters')} onSubmit=${(e) => {
-      e.preventDefault();
-      setPage(0);
-      navigate(path, { ...query, user: user.trim() });
-    }}>
-      <${Field} label=${t('admin.adjustments.user')}>
-        <input id="adjustments-user" value=${user} autocomplete="off" onInput=${(e) => setUser(e.target.value)} />
-      <//>
-      <button type="submit">${t('common.apply')}</button>
+    <${FilterForm} ariaLabel=${t('admin.adjustments.filters')} label=${t('admin.adjustments.user')} inputId="adjustments-user"
+      value=${user} onInput=${setUser} onApply=${() => {
+        setPage(0);
+        navigate(path, { ...query, user: user.trim() });
+      }}>
       <button type="button" class="secondary" onClick=${q.reload}>${t('common.refresh')}</button>
-    </form>
+    <//>
     <${Loaded} q=${q}>${(d) => {
       const all = d.billingAdjustments.filter((a) => !query.user || a.receipt.user === query.user);
       const pages = Math.max(1, Math.ceil(all.length / PAGE));

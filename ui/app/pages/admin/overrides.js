@@ -2,7 +2,7 @@
 // say; set one (or change it) and clear one. The list is shown a page at a time.
 import { html, useState, useEffect } from '../../html.js';
 import { t, dateTime } from '../../i18n.js';
-import { useQuery, useMutation, Loaded, Table, Field, ErrorBox, ConfirmButton } from '../../components.js';
+import { useQuery, useMutation, Loaded, Table, Field, ErrorBox, ConfirmButton, FilterForm } from '../../components.js';
 
 const OVERRIDES = '{ tierOverrides { username tier updatedAt updatedBy } }';
 const TIERS = '{ rates { tier } }';
@@ -67,16 +67,11 @@ export default function Page({ query, path, navigate }) {
     </form>
 
     <h2>${t('admin.overrides.listTitle')}</h2>
-    <form class="filters" aria-label=${t('admin.overrides.filter')} onSubmit=${(e) => {
-      e.preventDefault();
-      setPage(0);
-      navigate(path, { ...query, user: find.trim() });
-    }}>
-      <${Field} label=${t('admin.overrides.find')}>
-        <input id="override-find" value=${find} autocomplete="off" onInput=${(e) => setFind(e.target.value)} />
-      <//>
-      <button type="submit">${t('common.apply')}</button>
-    </form>
+    <${FilterForm} ariaLabel=${t('admin.overrides.filter')} label=${t('admin.overrides.find')} inputId="override-find"
+      value=${find} onInput=${setFind} onApply=${() => {
+        setPage(0);
+        navigate(path, { ...query, user: find.trim() });
+      }} />
     <${ErrorBox} error=${clearState.error} />
     <${Loaded} q=${q}>${(d) => {
       const needle = (query.user || '').toLowerCase();

@@ -3,7 +3,7 @@
 // disable or enable it, set a new password, and lift its sign-in locks.
 import { html, useState, useEffect, useRef } from '../../html.js';
 import { t, number, dateTime } from '../../i18n.js';
-import { useQuery, useMutation, Loaded, Table, Field, ErrorBox, ConfirmButton } from '../../components.js';
+import { useQuery, useMutation, Loaded, Table, Field, ErrorBox, ConfirmButton, FilterForm } from '../../components.js';
 
 const USERS = '{ users { username role authSource disabled createdAt } }';
 const CREATE = `mutation($username: String!, $password: String!, $role: Role!) {
@@ -163,16 +163,11 @@ export default function Page({ me, query, path, navigate }) {
   return html`<section class="admin-page">
     <h1>${t('admin.users.title')}</h1>
     <h2>${t('admin.users.listTitle')}</h2>
-    <form class="filters" aria-label=${t('admin.users.filter')} onSubmit=${(e) => {
-      e.preventDefault();
-      setPage(0);
-      navigate(path, { ...query, user: find.trim() });
-    }}>
-      <${Field} label=${t('admin.users.find')}>
-        <input id="users-find" value=${find} autocomplete="off" onInput=${(e) => setFind(e.target.value)} />
-      <//>
-      <button type="submit">${t('common.apply')}</button>
-    </form>
+    <${FilterForm} ariaLabel=${t('admin.users.filter')} label=${t('admin.users.find')} inputId="users-find"
+      value=${find} onInput=${setFind} onApply=${() => {
+        setPage(0);
+        navigate(path, { ...query, user: find.trim() });
+      }} />
     ${current ? html`<${Manage} key=${current.username} u=${current} me=${me} onClose=${() => setManaging(null)} onChanged=${q.reload} />` : null}
     <${Loaded} q=${q}>${(d) => {
       const needle = (query.user || '').toLowerCase();

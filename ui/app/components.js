@@ -154,3 +154,21 @@ export function FilterForm({ ariaLabel, label, inputId, value, onInput, onApply,
     ${children}
   </form>`;
 }
+
+/**
+ * One page of a list the API returns whole (`users`, `tierOverrides`, …): `{ rows, pager }`
+ * for page `page` (kept in range), `pager` being Previous/Next, or nothing when one page
+ * holds everything.
+ */
+export function localPage(all, page, setPage, size = 50) {
+  const pages = Math.max(1, Math.ceil(all.length / size));
+  const at = Math.min(page, pages - 1);
+  const pager = pages > 1
+    ? html`<nav class="pager" aria-label=${t('common.pager.label')}>
+        <button type="button" class="secondary" disabled=${at === 0} onClick=${() => setPage(at - 1)}>${t('common.pager.previous')}</button>
+        <span>${t('common.pager.page', { page: at + 1 })} · ${t('common.pager.total', { total: all.length })}</span>
+        <button type="button" class="secondary" disabled=${at >= pages - 1} onClick=${() => setPage(at + 1)}>${t('common.pager.next')}</button>
+      </nav>`
+    : null;
+  return { rows: all.slice(at * size, at * size + size), pager };
+}

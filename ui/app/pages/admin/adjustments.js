@@ -3,7 +3,7 @@
 // finance to decide (void and bill again, or leave). Shown a page at a time.
 import { html, useState } from '../../html.js';
 import { t, money, number, dateTime } from '../../i18n.js';
-import { useQuery, Loaded, Table, Status, Money, FilterForm } from '../../components.js';
+import { useQuery, Loaded, Table, Status, Money, FilterForm, localPage } from '../../components.js';
 
 const PAGE = 50;
 const M = 'amount minor currency';
@@ -63,9 +63,8 @@ export default function Page({ query, path, navigate }) {
     <//>
     <${Loaded} q=${q}>${(d) => {
       const all = d.billingAdjustments.filter((a) => !query.user || a.receipt.user === query.user);
-      const pages = Math.max(1, Math.ceil(all.length / PAGE));
-      const at = Math.min(page, pages - 1);
-      const rows = all.slice(at * PAGE, at * PAGE + PAGE);
+      const local = localPage(all, page, setPage, PAGE);
+      const rows = local.rows;
       // The net change at current rates, per currency, in exact minor units.
       const net = new Map();
       for (const a of all) {
@@ -105,11 +104,7 @@ export default function Page({ query, path, navigate }) {
             { label: t('admin.adjustments.col.now'), num: true, cell: (a) => (a.amountNow ? html`<${Money} m=${a.amountNow} />` : html`<span class="muted">${t('admin.adjustments.gone')}</span>`) },
             { label: t('admin.adjustments.col.difference'), num: true, cell: (a) => html`<${Difference} a=${a} />` },
           ]} />
-        ${pages > 1 ? html`<nav class="pager" aria-label=${t('common.pager.label')}>
-          <button type="button" class="secondary" disabled=${at === 0} onClick=${() => setPage(at - 1)}>${t('common.pager.previous')}</button>
-          <span>${t('common.pager.page', { page: at + 1 })} · ${t('common.pager.total', { total: all.length })}</span>
-          <button type="button" class="secondary" disabled=${at >= pages - 1} onClick=${() => setPage(at + 1)}>${t('common.pager.next')}</button>
-        </nav>` : null}`;
+        ${local.pager}`;
     }}<//>
   </section>`;
 }

@@ -2,7 +2,7 @@
 // say; set one (or change it) and clear one. The list is shown a page at a time.
 import { html, useState, useEffect } from '../../html.js';
 import { t, dateTime } from '../../i18n.js';
-import { useQuery, useMutation, Loaded, Table, Field, ErrorBox, ConfirmButton, FilterForm } from '../../components.js';
+import { useQuery, useMutation, Loaded, Table, Field, ErrorBox, ConfirmButton, FilterForm, localPage } from '../../components.js';
 
 const OVERRIDES = '{ tierOverrides { username tier updatedAt updatedBy } }';
 const TIERS = '{ rates { tier } }';
@@ -76,11 +76,10 @@ export default function Page({ query, path, navigate }) {
     <${Loaded} q=${q}>${(d) => {
       const needle = (query.user || '').toLowerCase();
       const all = d.tierOverrides.filter((o) => !needle || o.username.toLowerCase().includes(needle));
-      const pages = Math.max(1, Math.ceil(all.length / PAGE));
-      const at = Math.min(page, pages - 1);
+      const local = localPage(all, page, setPage, PAGE);
       return html`<${Table}
         caption=${t('admin.overrides.caption')}
-        rows=${all.slice(at * PAGE, at * PAGE + PAGE)}
+        rows=${local.rows}
         rowKey=${(o) => o.username}
         empty=${t('admin.overrides.none')}
         columns=${[
@@ -96,11 +95,7 @@ export default function Page({ query, path, navigate }) {
             </div>`,
           },
         ]} />
-        ${pages > 1 ? html`<nav class="pager" aria-label=${t('common.pager.label')}>
-          <button type="button" class="secondary" disabled=${at === 0} onClick=${() => setPage(at - 1)}>${t('common.pager.previous')}</button>
-          <span>${t('common.pager.page', { page: at + 1 })} · ${t('common.pager.total', { total: all.length })}</span>
-          <button type="button" class="secondary" disabled=${at >= pages - 1} onClick=${() => setPage(at + 1)}>${t('common.pager.next')}</button>
-        </nav>` : null}`;
+        ${local.pager}`;
     }}<//>
   </section>`;
 }

@@ -5,6 +5,7 @@ import { html, useEffect, useRef } from '../../html.js';
 import { t, number, dateTime, month, lang, locale } from '../../i18n.js';
 import { useQuery, Loaded, Table, Field, Money } from '../../components.js';
 import uPlot from '../../../vendor/uplot/uPlot.esm.js';
+import { Freshness } from './sources.js';
 
 const M = 'amount minor currency';
 const OVERVIEW = `query($months: Int!) { billingOverview(months: $months) {
@@ -133,17 +134,6 @@ function RevenueChart({ rows }) {
     <div ref=${box} role="img" aria-label=${t('admin.overview.chartLabel')}></div>
     <figcaption class="muted">${t('admin.overview.chartCaption')}</figcaption>
   </figure>`;
-}
-
-function Freshness({ s }) {
-  if (s.lastError) return html`<span class="badge status-failed">${t('admin.sources.state.failing')}</span>`;
-  if (s.secondsSinceSuccess === null || s.secondsSinceSuccess === undefined) {
-    return html`<span class="badge status-pending">${t('admin.sources.state.never')}</span>`;
-  }
-  const late = s.intervalSeconds > 0 && s.secondsSinceSuccess > 2 * s.intervalSeconds + 300;
-  return late
-    ? html`<span class="badge status-pending">${t('admin.sources.state.late')}</span>`
-    : html`<span class="badge status-ok">${t('admin.sources.state.fresh')}</span>`;
 }
 
 function SourcesTable() {

@@ -3,7 +3,7 @@
 // Jobs that ended before a version's effective date keep their old price.
 import { html, useState, useEffect, useRef } from '../../html.js';
 import { t, number, dateTime } from '../../i18n.js';
-import { useQuery, useMutation, Loaded, Table, Field, ErrorBox } from '../../components.js';
+import { useQuery, useMutation, Loaded, Table, Field, ErrorBox, localPage } from '../../components.js';
 
 const FIELDS = 'id tier cpu gpu mem currency effectiveFrom createdAt createdBy';
 const RATES = `{ rates { ${FIELDS} } }`;
@@ -167,11 +167,10 @@ export default function Page({ query, path, navigate }) {
     </div>
     <${Loaded} q=${history}>${(d) => {
       const all = d.rateHistory;
-      const pages = Math.max(1, Math.ceil(all.length / PAGE));
-      const at = Math.min(page, pages - 1);
+      const local = localPage(all, page, setPage, PAGE);
       return html`<${Table}
         caption=${tier ? t('admin.rates.historyCaptionTier', { tier }) : t('admin.rates.historyCaption')}
-        rows=${all.slice(at * PAGE, at * PAGE + PAGE)}
+        rows=${local.rows}
         rowKey=${(r) => r.id}
         empty=${t('admin.rates.noRates')}
         columns=${[
@@ -184,11 +183,7 @@ export default function Page({ query, path, navigate }) {
           { label: t('admin.rates.col.state'), cell: (r) => html`<${VersionState} r=${r} current=${currentIds} />` },
           { label: t('admin.rates.col.entered'), cell: (r) => html`${dateTime(r.createdAt)}<br /><small class="muted">${r.createdBy || t('admin.rates.builtIn')}</small>` },
         ]} />
-        ${pages > 1 ? html`<nav class="pager" aria-label=${t('common.pager.label')}>
-          <button type="button" class="secondary" disabled=${at === 0} onClick=${() => setPage(at - 1)}>${t('common.pager.previous')}</button>
-          <span>${t('common.pager.page', { page: at + 1 })} · ${t('common.pager.total', { total: all.length })}</span>
-          <button type="button" class="secondary" disabled=${at >= pages - 1} onClick=${() => setPage(at + 1)}>${t('common.pager.next')}</button>
-        </nav>` : null}`;
+        ${local.pager}`;
     }}<//>
   </section>`;
 }

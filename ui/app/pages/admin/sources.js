@@ -43,7 +43,8 @@ function interval(s) {
   return t('admin.sources.everySeconds', { n: number(s, 0) });
 }
 
-function Freshness({ s }) {
+/** How fresh a usage source is: failing, never read, late or fresh (shared with the overview). */
+export function Freshness({ s }) {
   if (s.lastError) return html`<span class="badge status-failed">${t('admin.sources.state.failing')}</span>`;
   if (s.secondsSinceSuccess === null || s.secondsSinceSuccess === undefined) {
     return html`<span class="badge status-pending">${t('admin.sources.state.never')}</span>`;

@@ -3,7 +3,7 @@
 // disable or enable it, set a new password, and lift its sign-in locks.
 import { html, useState, useEffect, useRef } from '../../html.js';
 import { t, number, dateTime } from '../../i18n.js';
-import { useQuery, useMutation, Loaded, Table, Field, ErrorBox, ConfirmButton, FilterForm } from '../../components.js';
+import { useQuery, useMutation, Loaded, Table, Field, ErrorBox, ConfirmButton, FilterForm, localPage } from '../../components.js';
 
 const USERS = '{ users { username role authSource disabled createdAt } }';
 const CREATE = `mutation($username: String!, $password: String!, $role: Role!) {
@@ -172,11 +172,10 @@ export default function Page({ me, query, path, navigate }) {
     <${Loaded} q=${q}>${(d) => {
       const needle = (query.user || '').toLowerCase();
       const all = d.users.filter((u) => !needle || u.username.toLowerCase().includes(needle));
-      const pages = Math.max(1, Math.ceil(all.length / PAGE));
-      const at = Math.min(page, pages - 1);
+      const local = localPage(all, page, setPage, PAGE);
       return html`<${Table}
         caption=${t('admin.users.caption')}
-        rows=${all.slice(at * PAGE, at * PAGE + PAGE)}
+        rows=${local.rows}
         rowKey=${(u) => u.username}
         empty=${t('admin.users.none')}
         columns=${[
@@ -197,11 +196,7 @@ export default function Page({ me, query, path, navigate }) {
               onClick=${() => setManaging(u.username)}>${t('admin.users.manage')}<span class="visually-hidden"> ${u.username}</span></button>`,
           },
         ]} />
-        ${pages > 1 ? html`<nav class="pager" aria-label=${t('common.pager.label')}>
-          <button type="button" class="secondary" disabled=${at === 0} onClick=${() => setPage(at - 1)}>${t('common.pager.previous')}</button>
-          <span>${t('common.pager.page', { page: at + 1 })} · ${t('common.pager.total', { total: all.length })}</span>
-          <button type="button" class="secondary" disabled=${at >= pages - 1} onClick=${() => setPage(at + 1)}>${t('common.pager.next')}</button>
-        </nav>` : null}`;
+        ${local.pager}`;
     }}<//>
     <${CreateUser} onCreated=${q.reload} />
   </section>`;
